@@ -1,0 +1,315 @@
+/**
+ * Typed errors (SPEC §12). Every error has a stable `code`; messages carry the segment and offset
+ * where known, and the low-level error is kept as the standard `cause`.
+ */
+
+export const ErrorCodes = {
+  INVALID_DATA: 'INVALID_DATA',
+  CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
+  UNEXPECTED_EOF: 'UNEXPECTED_EOF',
+  INVALID_INPUT: 'INVALID_INPUT',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  NOT_FOUND: 'NOT_FOUND',
+  IO: 'IO',
+  TRAVERSAL_OUT_OF_ORDER: 'TRAVERSAL_OUT_OF_ORDER',
+  TRAVERSAL_FORKED: 'TRAVERSAL_FORKED',
+  TRAVERSAL_DECODE: 'TRAVERSAL_DECODE',
+  TRAVERSAL_CHECKSUM: 'TRAVERSAL_CHECKSUM',
+  TRAVERSAL_IO: 'TRAVERSAL_IO',
+  APPEND: 'APPEND',
+  INVALID_COMMIT: 'INVALID_COMMIT',
+  INDEX_IO: 'INDEX_IO',
+  INDEX_OUT_OF_RANGE: 'INDEX_OUT_OF_RANGE',
+  INDEX_KEY_NOT_FOUND: 'INDEX_KEY_NOT_FOUND',
+  INDEX_INVALID_INPUT: 'INDEX_INVALID_INPUT',
+  INDEX_INVALID_FORMAT: 'INDEX_INVALID_FORMAT',
+  DECODE: 'DECODE',
+  FSYNC_FAILED: 'FSYNC_FAILED',
+  POISONED: 'POISONED',
+  ASSERTION: 'ASSERTION',
+  CLOSED: 'CLOSED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The Rust `io::ErrorKind` of an I/O-kind error, used to classify read failures (§6.4, §7.2). */
+export type IoKind = 'InvalidData' | 'UnexpectedEof' | 'InvalidInput' | 'AlreadyExists' | 'NotFound' | 'Other';
+
+export class CommitlogError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Base of the errors that stand for a Rust `io::Error`; `kind` drives error classification. */
+export abstract class IoKindError extends CommitlogError {
+  abstract readonly kind: IoKind;
+}
+
+export class InvalidDataError extends IoKindError {
+  readonly kind = 'InvalidData' as const;
+  constructor(message: string, options?: { cause?: unknown }, code: ErrorCode = ErrorCodes.INVALID_DATA) {
+    super(code, message, options);
+  }
+}
+
+/** A commit whose stored CRC32C differs from the one computed over its header and records. */
+export class ChecksumMismatchError extends InvalidDataError {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+    context = '',
+  ) {
+    super(
+      `checksum mismatch${context}: stored=${hex32(expected)} computed=${hex32(actual)}`,
+      undefined,
+      ErrorCodes.CHECKSUM_MISMATCH,
+    );
+  }
+}
+
+export class UnexpectedEofError extends IoKindError {
+  readonly kind = 'UnexpectedEof' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.UNEXPECTED_EOF, message, options);
+  }
+}
+
+export class InvalidInputError extends IoKindError {
+  readonly kind = 'InvalidInput' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.INVALID_INPUT, message, options);
+  }
+}
+
+export class AlreadyExistsError extends IoKindError {
+  readonly kind = 'AlreadyExists' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.ALREADY_EXISTS, message, options);
+  }
+}
+
+export class NotFoundError extends IoKindError {
+  readonly kind = 'NotFound' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.NOT_FOUND, message, options);
+  }
+}
+
+/** Any other OS-level failure; `errno` is the Node error code (`ENOSPC`, `EIO`, ...). */
+export class IoError extends IoKindError {
+  readonly kind = 'Other' as const;
+  readonly errno: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; errno?: string }) {
+    super(ErrorCodes.IO, message, options);
+    this.errno = options?.errno ?? (options?.cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traversal errors (§12.2)
+
+export abstract class TraversalError extends CommitlogError {}
+
+export class OutOfOrderError extends TraversalError {
+  constructor(
+    readonly expectedOffset: number,
+    readonly actualOffset: number,
+    readonly prevError: TraversalError | null,
+  ) {
+    super(
+      ErrorCodes.TRAVERSAL_OUT_OF_ORDER,
+      `out-of-order commit: expected-offset=${expectedOffset} actual-offset=${actualOffset}` +
+        (prevError ? ` (after: ${prevError.message})` : ''),
+      prevError ? { cause: prevError } : undefined,
+    );
+  }
+}
+
+export class ForkedError extends TraversalError {
+  constructor(readonly offset: number) {
+    super(ErrorCodes.TRAVERSAL_FORKED, `forked history: offset=${offset}`);
+  }
+}
+
+/** Defined for completeness: 1.3.0 never produces it (QUIRK Q29). */
+export class TraversalDecodeError extends TraversalError {
+  constructor(
+    readonly offset: number,
+    cause: unknown,
+  ) {
+    super(ErrorCodes.TRAVERSAL_DECODE, `failed to decode tx record at offset=${offset}`, { cause });
+  }
+}
+
+export class TraversalChecksumError extends TraversalError {
+  constructor(
+    readonly offset: number,
+    cause: ChecksumMismatchError,
+    readonly segment?: number,
+  ) {
+    super(
+      ErrorCodes.TRAVERSAL_CHECKSUM,
+      `checksum mismatch at offset=${offset}` + (segment === undefined ? '' : ` in segment ${segment}`),
+      { cause },
+    );
+  }
+}
+
+export class TraversalIoError extends TraversalError {
+  constructor(
+    cause: Error,
+    readonly segment?: number,
+  ) {
+    super(
+      ErrorCodes.TRAVERSAL_IO,
+      `failed to read commitlog${segment === undefined ? '' : ` segment ${segment}`}: ${cause.message}`,
+      { cause },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Others (§12.3, §12.7)
+
+export class AppendError<T = unknown> extends CommitlogError {
+  constructor(
+    readonly txdata: T,
+    cause: unknown,
+  ) {
+    super(ErrorCodes.APPEND, `failed to commit during append: ${messageOf(cause)}`, { cause });
+  }
+}
+
+export type IndexErrorCode =
+  | typeof ErrorCodes.INDEX_IO
+  | typeof ErrorCodes.INDEX_OUT_OF_RANGE
+  | typeof ErrorCodes.INDEX_KEY_NOT_FOUND
+  | typeof ErrorCodes.INDEX_INVALID_INPUT
+  | typeof ErrorCodes.INDEX_INVALID_FORMAT;
+
+export class IndexError extends CommitlogError {
+  constructor(
+    code: IndexErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+    readonly lastKey?: number,
+    readonly key?: number,
+  ) {
+    super(code, message, options);
+  }
+  static outOfRange(): IndexError {
+    return new IndexError(ErrorCodes.INDEX_OUT_OF_RANGE, 'Index file out of range');
+  }
+  static keyNotFound(): IndexError {
+    return new IndexError(ErrorCodes.INDEX_KEY_NOT_FOUND, 'Asked key is smaller than the first entry in the index');
+  }
+  static invalidInput(key: number, lastKey: number): IndexError {
+    return new IndexError(
+      ErrorCodes.INDEX_INVALID_INPUT,
+      `Key should be monotonically increasing: input: ${key}, last: ${lastKey}`,
+      undefined,
+      lastKey,
+      key,
+    );
+  }
+  static io(cause: unknown): IndexError {
+    return new IndexError(ErrorCodes.INDEX_IO, `index file I/O error: ${messageOf(cause)}`, { cause });
+  }
+}
+
+export type DecodeReason = 'BufferLength' | 'InvalidLen' | 'InvalidTag' | 'InvalidUtf8' | 'InvalidBool' | 'Other';
+
+/** Payload decoding failure (Rust `sats::buffer::DecodeError`). */
+export class DecodeError extends CommitlogError {
+  constructor(
+    readonly reason: DecodeReason,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(ErrorCodes.DECODE, message);
+  }
+  static bufferLength(forType: string, expected: number, given: number): DecodeError {
+    return new DecodeError(
+      'BufferLength',
+      `data too short for ${forType}: expected ${expected} bytes, ${given} available`,
+      { forType, expected, given },
+    );
+  }
+}
+
+export class FsyncFailedError extends CommitlogError {
+  constructor(cause: unknown, what = 'segment') {
+    super(ErrorCodes.FSYNC_FAILED, `fsync of ${what} failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
+export class PoisonedError extends CommitlogError {
+  constructor(cause?: unknown) {
+    super(ErrorCodes.POISONED, 'commitlog is poisoned by an earlier fsync failure and refuses further use', {
+      cause,
+    });
+  }
+}
+
+export class ClosedError extends CommitlogError {
+  constructor(what = 'commitlog') {
+    super(ErrorCodes.CLOSED, `${what} is closed`);
+  }
+}
+
+export class AssertionError extends CommitlogError {
+  constructor(message: string) {
+    super(ErrorCodes.ASSERTION, message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+export function hex32(n: number): string {
+  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+}
+
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The classification of §6.4/§7.2: only these kinds count as "corrupt commit" rather than I/O. */
+export function isCorruptionKind(e: unknown): e is InvalidDataError | UnexpectedEofError {
+  return e instanceof InvalidDataError || e instanceof UnexpectedEofError;
+}
+
+/** Maps a Node system error to the typed I/O error of the same Rust kind. Typed errors pass through. */
+export function fromSystemError(e: unknown, context: string): Error {
+  if (e instanceof CommitlogError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const msg = `${context}: ${messageOf(e)}`;
+  switch (code) {
+    case 'ENOENT':
+      return new NotFoundError(msg, { cause: e });
+    case 'EEXIST':
+      return new AlreadyExistsError(msg, { cause: e });
+    default:
+      return new IoError(msg, { cause: e, errno: code });
+  }
+}
+
+/** `extractMetadata` met an undecodable commit; `sofar` describes the valid prefix before it. */
+export class InvalidCommitError extends CommitlogError {
+  constructor(
+    readonly sofar: import('./segment/metadata.js').SegmentMetadata,
+    cause: Error,
+    readonly segment?: number,
+  ) {
+    super(
+      ErrorCodes.INVALID_COMMIT,
+      `invalid commit encountered${segment === undefined ? '' : ` in segment ${segment}`} after offset ` +
+        `${sofar.txRange.end} (byte ${sofar.sizeInBytes}): ${cause.message}`,
+      { cause },
+    );
+  }
+}

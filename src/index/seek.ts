@@ -1,0 +1,23 @@
+/** Seeking a segment reader to a tx offset with the offset index (SPEC §3.7). */
+import { InvalidDataError } from '../errors.js';
+import type { CommitReader } from '../segment/commit-reader.js';
+import type { IndexFile } from './index-file.js';
+
+/**
+ * Positions `reader` at the indexed commit with the greatest key ≤ `startTx`, after checking that a
+ * commit header with that offset really starts there (entries may point past EOF or at overwritten
+ * bytes). Returns the position; throws on any failure, leaving the reader where it was.
+ */
+export function seekToOffset(reader: CommitReader, index: IndexFile, startTx: number): number {
+  const [key, pos] = index.keyLookup(startTx);
+  if (key === 0) throw new InvalidDataError('offset index lookup returned key 0');
+  const saved = reader.position;
+  reader.seek(pos);
+  const header = reader.peekHeaderV1();
+  reader.seek(saved);
+  if (header === null || header.minTxOffset !== key) {
+    throw new InvalidDataError(`mismatched key in offset index file: key=${key} position=${pos}`);
+  }
+  reader.seek(pos);
+  return pos;
+}

@@ -1,0 +1,329 @@
+/**
+ * The log over any `Repo` (Rust `commitlog::Generic`): open/resume, append, commit, rotation, epochs,
+ * sync, traversal, reset. Synchronous throughout.
+ */
+import type { StoredCommit } from '../codec/commit.js';
+import { checkU64Input } from '../codec/u64.js';
+import {
+  AppendError,
+  AssertionError,
+  ClosedError,
+  FsyncFailedError,
+  InvalidInputError,
+  PoisonedError,
+  type TraversalError,
+  messageOf,
+} from '../errors.js';
+import type { Decoder, Encoder } from '../payload/decoder.js';
+import type { Repo } from '../repo/repo.js';
+import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
+import { closeQuietly, createSegmentWriter, resumeSegmentWriter } from '../segment/resume.js';
+import type { Committed, SegmentWriter } from '../segment/writer.js';
+import { debug } from './debug.js';
+import { type Options, resolveOptions } from './options.js';
+import { resetToInternal } from './reset.js';
+import {
+  CommitIterator,
+  type Result,
+  type Transaction,
+  type TraversalOptions,
+  commitsOf,
+  foldTransactionsOf,
+  segmentsFromOffsetInstance,
+  transactionsOf,
+} from './traversal.js';
+
+type YieldMode = { errors: 'yield' };
+
+export class GenericLog<T = Uint8Array> {
+  private poisoned: unknown = null;
+  private closed = false;
+
+  private constructor(
+    readonly repo: Repo,
+    readonly options: Options,
+    private readonly encoder: Encoder<T> | undefined,
+    /** First offsets of every segment but the head, ascending. */
+    private readonly tailOffsets: number[],
+    private head: SegmentWriter,
+  ) {}
+
+  /** Opens the log in `repo`, resuming (and repairing) its newest segment (SPEC §6.2). */
+  static open<T = Uint8Array>(repo: Repo, options?: Partial<Options>, encoder?: Encoder<T>): GenericLog<T> {
+    const opts = resolveOptions(options);
+    const tail = repo.existingOffsets();
+    let head: SegmentWriter | null = null;
+    while (head === null) {
+      const last = tail.pop();
+      if (last === undefined) {
+        head = createSegmentWriter(repo, opts, 0, 0);
+        break;
+      }
+      if (segmentLength(repo, last) <= SEGMENT_HEADER_LEN) {
+        // ADOPT-UPSTREAM #4863: a torn segment creation or header-only segment is dropped.
+        debug('open: removing empty tail segment %d', last);
+        repo.removeSegment(last);
+        continue;
+      }
+      const r = resumeSegmentWriter(repo, opts, last);
+      if (r.kind === 'resumed') {
+        head = r.writer;
+      } else if (r.kind === 'empty') {
+        debug('open: segment %d holds no complete commit, removing it', last);
+        repo.removeSegment(last);
+      } else {
+        tail.push(r.sofar.txRange.start);
+        head = createSegmentWriter(repo, opts, r.sofar.maxEpoch, r.sofar.txRange.end);
+      }
+    }
+    return new GenericLog(repo, opts, encoder, tail, head);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writing
+
+  /** Buffers a record in the pending commit; false (record not taken) when the commit is full. */
+  append(record: T): boolean {
+    this.ensureUsable();
+    return this.head.append(record, this.encoder);
+  }
+
+  /** Appends, committing first if the pending commit is full. Throws `AppendError` holding the record. */
+  appendMaybeFlush(record: T): void {
+    if (this.append(record)) return;
+    try {
+      this.commit();
+    } catch (e) {
+      throw new AppendError(record, e);
+    }
+    if (!this.append(record)) throw new AssertionError('append failed right after a commit');
+  }
+
+  /** Writes the pending commit, rotating first if it would overflow the segment (SPEC §5.3). */
+  commit(): Committed | null {
+    this.ensureUsable();
+    const size = 26 + this.head.pending.recordsLen;
+    if (!this.head.isEmpty() && this.head.bytesWritten + size > this.options.maxSegmentSize) {
+      this.syncHead();
+      this.startNewSegment();
+    }
+    try {
+      return this.head.commitPending();
+    } catch (e) {
+      debug('commit at offset %d failed (%s): starting a new segment', this.head.nextTxOffset(), messageOf(e));
+      this.startNewSegment(); // if this throws, its error wins (QUIRK Q39)
+      throw e;
+    }
+  }
+
+  /** fdatasync the head segment. A failure poisons the log (an fsync error cannot be retried). */
+  sync(): void {
+    this.ensureUsable();
+    this.syncHead();
+  }
+
+  flushAndSync(): Committed | null {
+    const c = this.commit();
+    this.syncHead();
+    return c;
+  }
+
+  private syncHead(): void {
+    try {
+      this.head.sync();
+    } catch (e) {
+      this.poisoned = e;
+      throw new FsyncFailedError(e, `segment ${this.head.minTxOffset}`);
+    }
+  }
+
+  private startNewSegment(): void {
+    const old = this.head;
+    const next = createSegmentWriter(this.repo, this.options, old.pending.epoch, old.nextTxOffset(), old.pending);
+    this.tailOffsets.push(old.minTxOffset);
+    this.head = next;
+    debug('rotated from segment %d to %d', old.minTxOffset, next.minTxOffset);
+    try {
+      old.close();
+    } catch (e) {
+      debug('closing segment %d failed: %s', old.minTxOffset, messageOf(e));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Offsets and epochs
+
+  maxCommittedOffset(): number | null {
+    const next = this.head.nextTxOffset();
+    return next === 0 ? null : next - 1;
+  }
+
+  minCommittedOffset(): number | null {
+    if (this.tailOffsets.length > 0) return this.tailOffsets[0]!;
+    return this.head.isEmpty() ? null : this.head.minTxOffset;
+  }
+
+  get epoch(): number {
+    return this.head.pending.epoch;
+  }
+
+  /** Raises the epoch, committing what is pending first. Lower epochs are refused. */
+  setEpoch(epoch: number): Committed | null {
+    this.ensureUsable();
+    checkU64Input(epoch, 'epoch');
+    const current = this.head.pending.epoch;
+    if (epoch < current) throw new InvalidInputError(`new epoch is smaller than current epoch: ${epoch} < ${current}`);
+    if (epoch === current) return null;
+    const committed = this.commit();
+    this.head.pending.epoch = epoch;
+    return committed;
+  }
+
+  /** First offsets of the segments, as listed by the repo. */
+  existingSegmentOffsets(): number[] {
+    this.ensureUsable();
+    return this.repo.existingOffsets();
+  }
+
+  /** First offsets of every segment but the head (tests and tools). */
+  get tail(): readonly number[] {
+    return this.tailOffsets;
+  }
+
+  get headOffset(): number {
+    return this.head.minTxOffset;
+  }
+
+  sizeOnDisk(): number {
+    this.ensureUsable();
+    return this.repo.sizeOnDisk();
+  }
+
+  compressSegments(offsets: readonly number[]): void {
+    this.ensureUsable();
+    if (offsets.includes(this.head.minTxOffset)) {
+      throw new AssertionError(`cannot compress the segment being written (${this.head.minTxOffset})`);
+    }
+    for (const o of offsets) this.repo.compressSegment(o);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Traversal
+
+  commits(): IterableIterator<StoredCommit>;
+  commits(options: YieldMode): IterableIterator<Result<StoredCommit, TraversalError>>;
+  commits(options?: TraversalOptions): IterableIterator<StoredCommit | Result<StoredCommit, TraversalError>>;
+  commits(options?: TraversalOptions): IterableIterator<any> {
+    return this.commitsFrom(0, options);
+  }
+
+  commitsFrom(offset: number): IterableIterator<StoredCommit>;
+  commitsFrom(offset: number, options: YieldMode): IterableIterator<Result<StoredCommit, TraversalError>>;
+  commitsFrom(offset: number, options?: TraversalOptions): IterableIterator<StoredCommit | Result<StoredCommit, TraversalError>>;
+  commitsFrom(offset: number, options?: TraversalOptions): IterableIterator<any> {
+    return commitsOf(this.commitIterator(offset), options);
+  }
+
+  /** The commit iterator itself, exposing the segment and byte position of each commit. */
+  commitIterator(offset = 0): CommitIterator {
+    this.ensureUsable();
+    checkU64Input(offset, 'offset');
+    const segments = segmentsFromOffsetInstance(this.tailOffsets, this.head.minTxOffset, offset);
+    return new CommitIterator(this.repo, segments, this.options.logFormatVersion, offset);
+  }
+
+  transactions<D>(decoder: Decoder<D>): IterableIterator<Transaction<D>>;
+  transactions<D>(decoder: Decoder<D>, options: YieldMode): IterableIterator<Result<Transaction<D>>>;
+  transactions<D>(decoder: Decoder<D>, options?: TraversalOptions): IterableIterator<any> {
+    return this.transactionsFrom(0, decoder, options as YieldMode);
+  }
+
+  transactionsFrom<D>(offset: number, decoder: Decoder<D>): IterableIterator<Transaction<D>>;
+  transactionsFrom<D>(offset: number, decoder: Decoder<D>, options: YieldMode): IterableIterator<Result<Transaction<D>>>;
+  transactionsFrom<D>(offset: number, decoder: Decoder<D>, options?: TraversalOptions): IterableIterator<any> {
+    return transactionsOf(this.commitIterator(offset), offset, decoder, options);
+  }
+
+  foldTransactions<D>(decoder: Decoder<D>): void {
+    this.foldTransactionsFrom(0, decoder);
+  }
+
+  foldTransactionsFrom<D>(offset: number, decoder: Decoder<D>): void {
+    foldTransactionsOf(this.commitIterator(offset), offset, decoder);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reset and close
+
+  /** Removes every segment and starts afresh at offset 0, epoch 0. This instance becomes unusable. */
+  reset(): GenericLog<T> {
+    this.ensureUsable();
+    const segments = [...this.tailOffsets, this.head.minTxOffset];
+    this.consume();
+    for (let i = segments.length - 1; i >= 0; i--) this.repo.removeSegment(segments[i]!);
+    return GenericLog.open(this.repo, this.options, this.encoder);
+  }
+
+  /** Keeps transactions ≤ `offset` (whole commits), removes the rest, reopens. This instance becomes unusable. */
+  resetTo(offset: number): GenericLog<T> {
+    this.ensureUsable();
+    checkU64Input(offset, 'offset');
+    const segments = [...this.tailOffsets, this.head.minTxOffset];
+    this.consume();
+    resetToInternal(this.repo, segments, offset);
+    return GenericLog.open(this.repo, this.options, this.encoder);
+  }
+
+  /** Writes pending records (without the rotation check, QUIRK Q6), no sync; releases the files. */
+  close(): void {
+    if (this.closed) return;
+    if (this.poisoned === null) {
+      try {
+        this.head.commitPending();
+      } catch (e) {
+        debug('close: committing pending records failed: %s', messageOf(e));
+      }
+    }
+    this.closed = true;
+    this.releaseHead();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Pending records are dropped: `reset`/`resetTo` discard them (QUIRK Q38). */
+  private consume(): void {
+    this.closed = true;
+    this.releaseHead();
+  }
+
+  private releaseHead(): void {
+    try {
+      this.head.close();
+    } catch (e) {
+      closeQuietly(this.head.file);
+      debug('close: %s', messageOf(e));
+    }
+  }
+
+  private ensureUsable(): void {
+    if (this.poisoned !== null) throw new PoisonedError(this.poisoned);
+    if (this.closed) throw new ClosedError();
+  }
+
+  /** For tests of exotic states: direct access to the head writer (Rust tests poke `head.pending`). */
+  get headWriter(): SegmentWriter {
+    return this.head;
+  }
+}
+
+function segmentLength(repo: Repo, offset: number): number {
+  const file = repo.openSegmentReader(offset);
+  try {
+    return file.size();
+  } finally {
+    closeQuietly(file);
+  }
+}
+

@@ -1,0 +1,141 @@
+/** The file-system repository (Rust `repo::Fs`): one directory of segments and offset index files. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AlreadyExistsError, InvalidDataError, fromSystemError } from '../errors.js';
+import { FsFile } from './fs-file.js';
+import { indexFileName, parseSegmentFileName, segmentFileName, type Repo, type StorageFile } from './repo.js';
+
+const INDEX_ENTRY_LEN = 16;
+
+export class FsRepo implements Repo {
+  readonly root: string;
+
+  /** Creates `root` recursively, also for read-only use (QUIRK Q35). */
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    try {
+      fs.mkdirSync(this.root, { recursive: true });
+    } catch (e) {
+      throw fromSystemError(e, `create directory ${this.root}`);
+    }
+  }
+
+  segmentPath(offset: number): string {
+    return path.join(this.root, segmentFileName(offset));
+  }
+
+  indexPath(offset: number): string {
+    return path.join(this.root, indexFileName(offset));
+  }
+
+  existingOffsets(): number[] {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.root, { withFileTypes: true });
+    } catch (e) {
+      throw fromSystemError(e, `list ${this.root}`);
+    }
+    const offsets: number[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile()) continue; // symlinks are not followed (QUIRK Q36)
+      const parsed = parseSegmentFileName(entry.name);
+      if (parsed === null) continue;
+      if (parsed === 'unsafe') {
+        throw new InvalidDataError(
+          `segment ${entry.name} in ${this.root} starts beyond Number.MAX_SAFE_INTEGER; not supported`,
+        );
+      }
+      offsets.push(parsed);
+    }
+    return offsets.sort((a, b) => a - b);
+  }
+
+  createSegment(offset: number): StorageFile {
+    const p = this.segmentPath(offset);
+    try {
+      return FsFile.open(p, 'ax+');
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    }
+    // An existing empty file (a crash right after creation) is reused; one with data is not.
+    const file = FsFile.open(p, 'a+');
+    if (file.size() > 0) {
+      file.close();
+      throw new AlreadyExistsError(`segment ${offset} already exists and is not empty: ${p}`);
+    }
+    return file;
+  }
+
+  openSegmentWriter(offset: number): StorageFile {
+    return FsFile.open(this.segmentPath(offset), 'a+');
+  }
+
+  openSegmentReader(offset: number): StorageFile {
+    return FsFile.open(this.segmentPath(offset), 'r');
+  }
+
+  removeSegment(offset: number): void {
+    this.removeOffsetIndex(offset);
+    try {
+      fs.unlinkSync(this.segmentPath(offset));
+    } catch (e) {
+      throw fromSystemError(e, `remove segment ${offset}`);
+    }
+  }
+
+  compressSegment(_offset: number): void {
+    // Compressed segments arrive with the compression module; until then sealed segments stay plain.
+  }
+
+  createOffsetIndex(offset: number, capacity: number): StorageFile {
+    const p = this.indexPath(offset);
+    let file: FsFile;
+    try {
+      file = FsFile.open(p, 'wx+');
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+      file = FsFile.open(p, 'r+');
+    }
+    try {
+      // Existing files are resized to the current capacity (QUIRK Q17).
+      if (file.size() !== capacity * INDEX_ENTRY_LEN) file.truncate(capacity * INDEX_ENTRY_LEN);
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+    return file;
+  }
+
+  getOffsetIndex(offset: number, writable = false): StorageFile {
+    return FsFile.open(this.indexPath(offset), writable ? 'r+' : 'r');
+  }
+
+  removeOffsetIndex(offset: number): void {
+    try {
+      fs.unlinkSync(this.indexPath(offset));
+    } catch {
+      // A missing or undeletable index is harmless: readers fall back to scanning.
+    }
+  }
+
+  sizeOnDisk(): number {
+    let total = 0;
+    for (const offset of this.existingOffsets()) {
+      try {
+        total += fs.statSync(this.segmentPath(offset)).size;
+      } catch (e) {
+        throw fromSystemError(e, `stat segment ${offset}`);
+      }
+      try {
+        total += fs.statSync(this.indexPath(offset)).size;
+      } catch {
+        // no index file
+      }
+    }
+    return total;
+  }
+
+  toString(): string {
+    return this.root;
+  }
+}

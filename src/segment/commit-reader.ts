@@ -1,0 +1,135 @@
+/**
+ * Sequential commit reader over one segment file (the reference's `segment::Reader` commit loop).
+ * Reads through a chunk buffer allocated once; a commit larger than the chunk is read into a buffer of
+ * its own, but only after checking that the file really holds that many bytes.
+ */
+import {
+  type CommitHeader,
+  type StoredCommit,
+  commitHeaderLen,
+  decodeCommitFrame,
+  decodeCommitHeader,
+  frameLen,
+} from '../codec/commit.js';
+import { UnexpectedEofError } from '../errors.js';
+import type { StorageFile } from '../repo/repo.js';
+
+/** 256 KiB: large enough that small commits cost one read per many commits. */
+export const READ_CHUNK_LEN = 256 * 1024;
+
+export class CommitReader {
+  private readonly chunk: Uint8Array;
+  /** File position of `chunk[0]`, and how many bytes of `chunk` are valid. */
+  private chunkStart = 0;
+  private chunkLen = 0;
+  /** File position of the next unread byte. */
+  position: number;
+  /** File position where the most recently returned commit started. */
+  lastCommitPosition = -1;
+
+  constructor(
+    private readonly file: StorageFile,
+    position: number,
+    readonly logFormatVersion: number,
+    chunkLen = READ_CHUNK_LEN,
+  ) {
+    this.position = position;
+    this.chunk = new Uint8Array(chunkLen);
+  }
+
+  seek(position: number): void {
+    this.position = position;
+  }
+
+  /**
+   * Makes up to `n` bytes from `position` available in the chunk; returns how many are (fewer only at
+   * EOF). `n` must not exceed the chunk length.
+   */
+  private fill(n: number): number {
+    const rel = this.position - this.chunkStart;
+    if (rel >= 0 && rel + n <= this.chunkLen) return n;
+    if (rel >= 0 && rel < this.chunkLen) {
+      this.chunk.copyWithin(0, rel, this.chunkLen);
+      this.chunkLen -= rel;
+    } else {
+      this.chunkLen = 0;
+    }
+    this.chunkStart = this.position;
+    while (this.chunkLen < n) {
+      const got = this.file.read(this.chunk, this.chunkLen, this.chunk.length - this.chunkLen, this.chunkStart + this.chunkLen);
+      if (got <= 0) break;
+      this.chunkLen += got;
+    }
+    return Math.min(n, this.chunkLen);
+  }
+
+  /** Reads a commit header only, without consuming it (used to validate index entries, §3.7). */
+  peekHeaderV1(): CommitHeader | null {
+    const got = this.fill(commitHeaderLen(1));
+    if (got < commitHeaderLen(1)) return null;
+    return decodeCommitHeader(this.chunk, this.position - this.chunkStart, 1);
+  }
+
+  /**
+   * `decodeStoredCommit` over the file: null at EOF (fewer than a header's bytes left, consumed),
+   * `UnexpectedEofError` for a commit cut short (rest consumed), `ChecksumMismatchError` for a bad CRC
+   * (positioned after the commit).
+   */
+  next(): StoredCommit | null {
+    const version = this.logFormatVersion;
+    const hlen = commitHeaderLen(version);
+    const got = this.fill(hlen);
+    const start = this.position;
+    if (got < hlen) {
+      this.position += got;
+      return null;
+    }
+    const header = decodeCommitHeader(this.chunk, start - this.chunkStart, version);
+    if (header === null) {
+      this.position += hlen;
+      return null;
+    }
+    const need = frameLen(header, version);
+    let commit: StoredCommit;
+    if (need <= this.chunk.length) {
+      const have = this.fill(need);
+      if (have < need) {
+        this.position += have;
+        throw this.shortCommit(header, start, need, have);
+      }
+      this.position += need;
+      this.lastCommitPosition = start;
+      commit = decodeCommitFrame(this.chunk, start - this.chunkStart, header, version, true);
+    } else {
+      commit = this.readLargeCommit(header, start, need, version);
+    }
+    return commit;
+  }
+
+  private readLargeCommit(header: CommitHeader, start: number, need: number, version: number): StoredCommit {
+    const available = this.file.size() - start;
+    if (available < need) {
+      this.position = start + Math.max(available, 0);
+      throw this.shortCommit(header, start, need, available);
+    }
+    const frame = new Uint8Array(need);
+    const inChunk = Math.max(0, Math.min(need, this.chunkStart + this.chunkLen - start));
+    if (inChunk > 0) frame.set(this.chunk.subarray(start - this.chunkStart, start - this.chunkStart + inChunk));
+    let have = inChunk;
+    while (have < need) {
+      const n = this.file.read(frame, have, need - have, start + have);
+      if (n <= 0) break;
+      have += n;
+    }
+    this.position = start + have;
+    if (have < need) throw this.shortCommit(header, start, need, have);
+    this.lastCommitPosition = start;
+    return decodeCommitFrame(frame, 0, header, version, false);
+  }
+
+  private shortCommit(header: CommitHeader, start: number, need: number, have: number): UnexpectedEofError {
+    return new UnexpectedEofError(
+      `commit at byte ${start} (offset ${header.minTxOffset}) needs ${need} bytes, only ${have} left`,
+    );
+  }
+}

@@ -1,0 +1,140 @@
+/** Creating and resuming segment writers (SPEC §5.4, §6.3). */
+import { SEGMENT_HEADER_LEN, encodeSegmentHeader, ensureCompatible } from '../codec/segment-header.js';
+import { COMMIT_HEADER_LEN } from '../codec/commit.js';
+import { AssertionError, InvalidCommitError, InvalidDataError, UnexpectedEofError, messageOf } from '../errors.js';
+import { IndexFile } from '../index/index-file.js';
+import { OffsetIndexWriter } from '../index/offset-index-writer.js';
+import { debug } from '../log/debug.js';
+import { type Options, offsetIndexLen } from '../log/options.js';
+import type { Repo, StorageFile } from '../repo/repo.js';
+import { type SegmentMetadata, extractMetadata } from './metadata.js';
+import { PendingCommit, SegmentWriter } from './writer.js';
+
+/** Index writer for segment `offset`, or null if the index cannot be created (never fatal, §3.1). */
+export function tryCreateOffsetIndexWriter(repo: Repo, offset: number, options: Options): OffsetIndexWriter | null {
+  try {
+    const file = repo.createOffsetIndex(offset, offsetIndexLen(options));
+    const index = IndexFile.open(file, true);
+    return new OffsetIndexWriter(index, options.offsetIndexIntervalBytes, options.offsetIndexRequireSegmentFsync);
+  } catch (e) {
+    debug('segment %d: no offset index: %s', offset, messageOf(e));
+    return null;
+  }
+}
+
+/** Opens the index of `offset` for reading, or null (any error means "no index"). */
+export function tryOpenIndex(repo: Repo, offset: number, writable = false): IndexFile | null {
+  try {
+    return IndexFile.open(repo.getOffsetIndex(offset, writable), writable);
+  } catch {
+    return null;
+  }
+}
+
+/** A new segment at `offset`: header written and fdatasynced, fresh index. */
+export function createSegmentWriter(
+  repo: Repo,
+  options: Options,
+  epoch: number,
+  offset: number,
+  pending: PendingCommit = new PendingCommit(offset, epoch),
+): SegmentWriter {
+  const file = repo.createSegment(offset);
+  try {
+    const header = encodeSegmentHeader({ logFormatVersion: options.logFormatVersion, checksumAlgorithm: 0 });
+    file.append(header, 0, header.length);
+    file.sync();
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+  debug('created segment %d (epoch %d)', offset, epoch);
+  return new SegmentWriter(
+    file,
+    offset,
+    SEGMENT_HEADER_LEN,
+    pending,
+    tryCreateOffsetIndexWriter(repo, offset, options),
+    options.maxRecordsInCommit,
+  );
+}
+
+export type ResumeResult =
+  | { kind: 'resumed'; writer: SegmentWriter }
+  /** A torn or corrupt commit after a valid prefix: the caller starts a new segment after `sofar`. */
+  | { kind: 'corrupt'; sofar: SegmentMetadata }
+  /** No complete commit (a torn first commit, now cut off): the caller removes the segment (Q45 FIX). */
+  | { kind: 'empty' };
+
+export function resumeSegmentWriter(repo: Repo, options: Options, offset: number): ResumeResult {
+  const file = repo.openSegmentWriter(offset);
+  let keepFile = false;
+  try {
+    const index = tryOpenIndex(repo, offset);
+    let meta: SegmentMetadata;
+    try {
+      meta = extractMetadata(offset, file, index);
+    } catch (e) {
+      if (!(e instanceof InvalidCommitError)) throw e;
+      if (e.sofar.txRange.end > e.sofar.txRange.start) {
+        debug('segment %d: invalid commit after offset %d, starting a new segment: %s', offset, e.sofar.txRange.end, e.message);
+        return { kind: 'corrupt', sofar: e.sofar };
+      }
+      if (e.cause instanceof UnexpectedEofError) {
+        // Torn first commit: never completely written, so never synced; nothing durable is lost.
+        debug('segment %d: torn first commit (%s), truncating to the header', offset, e.cause.message);
+        file.truncate(SEGMENT_HEADER_LEN);
+        file.sync();
+        return { kind: 'empty' };
+      }
+      throw new InvalidDataError(
+        `first commit in the newest segment ${offset} is corrupt; repair with resetTo: ${messageOf(e.cause)}`,
+        { cause: e.cause },
+      );
+    } finally {
+      index?.close();
+    }
+    ensureCompatible(meta.header, options.logFormatVersion);
+    if (meta.header.logFormatVersion !== options.logFormatVersion) {
+      throw new InvalidDataError(
+        `log format version mismatch: current=${options.logFormatVersion} segment=${meta.header.logFormatVersion}`,
+      );
+    }
+    // ADOPT-UPSTREAM #5116: cut a torn tail (< 22 bytes) instead of appending after it.
+    const size = file.size();
+    if (size > meta.sizeInBytes) {
+      if (size - meta.sizeInBytes >= COMMIT_HEADER_LEN) {
+        throw new AssertionError(
+          `segment ${offset}: ${size - meta.sizeInBytes} bytes after the last commit, expected fewer than ${COMMIT_HEADER_LEN}`,
+        );
+      }
+      debug('segment %d: truncating %d trailing bytes at %d', offset, size - meta.sizeInBytes, meta.sizeInBytes);
+      file.truncate(meta.sizeInBytes);
+      file.sync();
+    }
+    if (meta.txRange.end === meta.txRange.start) return { kind: 'empty' };
+    debug('resuming segment %d at offset %d (byte %d, epoch %d)', offset, meta.txRange.end, meta.sizeInBytes, meta.maxEpoch);
+    keepFile = true;
+    return {
+      kind: 'resumed',
+      writer: new SegmentWriter(
+        file,
+        offset,
+        meta.sizeInBytes,
+        new PendingCommit(meta.txRange.end, meta.maxEpoch),
+        tryCreateOffsetIndexWriter(repo, offset, options),
+        options.maxRecordsInCommit,
+      ),
+    };
+  } finally {
+    if (!keepFile) closeQuietly(file);
+  }
+}
+
+export function closeQuietly(file: StorageFile): void {
+  try {
+    file.close();
+  } catch {
+    // nothing left to lose: the handle was only read or already synced
+  }
+}
