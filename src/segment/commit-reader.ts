@@ -78,8 +78,8 @@ export class CommitReader {
   next(): StoredCommit | null {
     const version = this.logFormatVersion;
     const hlen = commitHeaderLen(version);
-    const got = this.fill(hlen);
     const start = this.position;
+    const got = this.fill(hlen);
     if (got < hlen) {
       this.position += got;
       return null;
@@ -90,27 +90,31 @@ export class CommitReader {
       return null;
     }
     const need = frameLen(header, version);
-    let commit: StoredCommit;
+    const { bytes, at, owned } = this.readExact(need, header.minTxOffset);
+    this.lastCommitPosition = start;
+    return decodeCommitFrame(bytes, at, header, version, !owned);
+  }
+
+  /**
+   * Consumes exactly `need` bytes from `position` and returns where they are: a view into the chunk
+   * (`owned` false: valid until the next read) or a buffer of their own. Checks the file really holds
+   * them before allocating; on a short read consumes what is there and throws `UnexpectedEofError`.
+   */
+  readExact(need: number, txOffset: number): { bytes: Uint8Array; at: number; owned: boolean } {
+    const start = this.position;
     if (need <= this.chunk.length) {
       const have = this.fill(need);
       if (have < need) {
         this.position += have;
-        throw this.shortCommit(header, start, need, have);
+        throw shortCommit(txOffset, start, need, have);
       }
       this.position += need;
-      this.lastCommitPosition = start;
-      commit = decodeCommitFrame(this.chunk, start - this.chunkStart, header, version, true);
-    } else {
-      commit = this.readLargeCommit(header, start, need, version);
+      return { bytes: this.chunk, at: start - this.chunkStart, owned: false };
     }
-    return commit;
-  }
-
-  private readLargeCommit(header: CommitHeader, start: number, need: number, version: number): StoredCommit {
     const available = this.file.size() - start;
     if (available < need) {
       this.position = start + Math.max(available, 0);
-      throw this.shortCommit(header, start, need, available);
+      throw shortCommit(txOffset, start, need, available);
     }
     const frame = new Uint8Array(need);
     const inChunk = Math.max(0, Math.min(need, this.chunkStart + this.chunkLen - start));
@@ -122,14 +126,11 @@ export class CommitReader {
       have += n;
     }
     this.position = start + have;
-    if (have < need) throw this.shortCommit(header, start, need, have);
-    this.lastCommitPosition = start;
-    return decodeCommitFrame(frame, 0, header, version, false);
+    if (have < need) throw shortCommit(txOffset, start, need, have);
+    return { bytes: frame, at: 0, owned: true };
   }
+}
 
-  private shortCommit(header: CommitHeader, start: number, need: number, have: number): UnexpectedEofError {
-    return new UnexpectedEofError(
-      `commit at byte ${start} (offset ${header.minTxOffset}) needs ${need} bytes, only ${have} left`,
-    );
-  }
+function shortCommit(txOffset: number, start: number, need: number, have: number): UnexpectedEofError {
+  return new UnexpectedEofError(`commit at byte ${start} (offset ${txOffset}) needs ${need} bytes, only ${Math.max(have, 0)} left`);
 }

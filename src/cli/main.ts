@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** `clog`: inspect, verify, copy and repair SpacetimeDB commitlogs. Parses arguments and prints; the work is in the library. */
+import { Command, CommanderError } from 'commander';
+import { registerMirror } from './commands/mirror.js';
+import { registerServe } from './commands/serve.js';
+import { EXIT_ERROR, UsageError, reportError, setDebug } from './output.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('clog')
+    .description('Inspect, verify, copy and repair SpacetimeDB commitlogs')
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .hook('preAction', (cmd) => setDebug(Boolean(cmd.opts().debug)));
+  registerServe(program);
+  registerMirror(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? 0 : EXIT_ERROR;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`clog: ${e.message}\n`);
+      return EXIT_ERROR;
+    }
+    return reportError(e);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = reportError(e);
+  },
+);

@@ -1,0 +1,84 @@
+/** Shared CLI plumbing: exit codes, one-line errors, progress reporting. */
+import cliProgress from 'cli-progress';
+import { CommitlogError } from '../index.js';
+
+export const EXIT_OK = 0;
+/** The command ran and found problems (e.g. `verify`). */
+export const EXIT_PROBLEMS = 1;
+/** Usage or I/O errors. */
+export const EXIT_ERROR = 2;
+
+export class UsageError extends Error {}
+
+let debugEnabled = false;
+export function setDebug(on: boolean): void {
+  debugEnabled = on;
+}
+
+/** Prints an error as one line (with `code` for library errors); the stack only with --debug. */
+export function reportError(e: unknown): number {
+  const err = e as Error;
+  const code = e instanceof CommitlogError ? ` [${e.code}]` : '';
+  process.stderr.write(`clog: ${err?.message ?? String(e)}${code}\n`);
+  if (debugEnabled && err?.stack) process.stderr.write(err.stack + '\n');
+  return EXIT_ERROR;
+}
+
+/** Parses a non-negative safe integer argument. */
+export function parseOffsetArg(value: string, name = 'offset'): number {
+  if (!/^[0-9]+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, got '${value}'`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${name} ${value} exceeds Number.MAX_SAFE_INTEGER`);
+  return n;
+}
+
+/** A progress bar on a TTY, plain lines (at most one a second) otherwise. */
+export class Progress {
+  private bar: cliProgress.SingleBar | null = null;
+  private lastLine = 0;
+
+  constructor(
+    private readonly label: string,
+    private total: number,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    if (stream.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        { format: `${label} [{bar}] {percentage}% | {value}/{total} | {detail}`, stream, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(Math.max(total, 1), 0, { detail: '' });
+    }
+  }
+
+  update(value: number, detail = ''): void {
+    if (this.bar) {
+      if (value > this.total) {
+        this.total = value;
+        this.bar.setTotal(value);
+      }
+      this.bar.update(value, { detail });
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastLine >= 1000) {
+      this.lastLine = now;
+      this.stream.write(`${this.label}: ${value}${this.total ? `/${this.total}` : ''} ${detail}\n`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}

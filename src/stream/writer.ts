@@ -1,0 +1,319 @@
+/**
+ * StreamWriter (SPEC §11.3): appends a raw commitlog byte stream to a local log, checking each commit's
+ * checksum and offset before it touches the disk. Anything written before a failure stays written;
+ * a failed writer is unusable and `create` must be called again (it re-validates the log).
+ */
+import { COMMIT_HEADER_LEN, decodeCommitFrame, decodeCommitHeader } from '../codec/commit.js';
+import {
+  CHECKSUM_LEN,
+  type SegmentHeader,
+  SEGMENT_HEADER_LEN,
+  decodeSegmentHeader,
+  ensureCompatible,
+  startsWithMagic,
+} from '../codec/segment-header.js';
+import {
+  AlreadyExistsError,
+  ClosedError,
+  FsyncFailedError,
+  InvalidCommitError,
+  InvalidDataError,
+  UnexpectedEofError,
+  messageOf,
+} from '../errors.js';
+import type { IndexFile } from '../index/index-file.js';
+import { OffsetIndexWriter } from '../index/offset-index-writer.js';
+import { debug } from '../log/debug.js';
+import { type LogSource, toRepo } from '../log/free.js';
+import { type Options, resolveOptions } from '../log/options.js';
+import { ByteWriter } from '../payload/byte-writer.js';
+import type { Repo, StorageFile } from '../repo/repo.js';
+import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
+import { closeQuietly, tryCreateOffsetIndexWriter, tryOpenIndex } from '../segment/resume.js';
+import { ChunkBuffer, type ByteSource } from './chunk-buffer.js';
+
+export type OnTrailingData = 'error' | 'trim';
+
+export interface StreamWriterOptions extends Partial<Options> {
+  /**
+   * Largest commit accepted from a stream, in bytes. A length field comes from the peer and is not
+   * trusted: nothing bigger is ever buffered. Default 1 GiB (the format allows up to 4 GiB).
+   */
+  maxCommitBytes?: number;
+}
+
+const DEFAULT_MAX_COMMIT_BYTES = 1024 * 1024 * 1024;
+/** Commit bytes are batched into writes of about this size; all are written before a commit is reported. */
+const WRITE_BATCH_LEN = 1024 * 1024;
+
+interface CurrentSegment {
+  offset: number;
+  header: SegmentHeader;
+  file: StorageFile;
+  index: OffsetIndexWriter | null;
+}
+
+export class StreamWriter {
+  private failed: unknown = null;
+  private closed = false;
+  private readonly out = new ByteWriter(WRITE_BATCH_LEN + 64 * 1024);
+
+  private constructor(
+    private readonly repo: Repo,
+    private readonly options: Options,
+    private readonly maxCommitBytes: number,
+    private current: CurrentSegment | null,
+    private lastWritten: { start: number; end: number } | null,
+  ) {}
+
+  static create(source: LogSource, options: StreamWriterOptions = {}, onTrailing: OnTrailingData = 'error'): StreamWriter {
+    return StreamWriter.createAndMetadata(source, options, onTrailing).writer;
+  }
+
+  /** Like `create`, also returning the metadata of the log's last segment (null for an empty log). */
+  static createAndMetadata(
+    source: LogSource,
+    options: StreamWriterOptions = {},
+    onTrailing: OnTrailingData = 'error',
+  ): { writer: StreamWriter; metadata: SegmentMetadata | null } {
+    const { maxCommitBytes = DEFAULT_MAX_COMMIT_BYTES, ...logOptions } = options;
+    const opts = resolveOptions(logOptions);
+    const repo = toRepo(source);
+    const offsets = repo.existingOffsets();
+    const last = offsets[offsets.length - 1];
+    if (last === undefined) {
+      return { writer: new StreamWriter(repo, opts, maxCommitBytes, null, null), metadata: null };
+    }
+    const file = repo.openSegmentWriter(last);
+    let index: IndexFile | null = null;
+    try {
+      index = tryOpenIndex(repo, last, true);
+      const meta = validPrefix(last, file, index, onTrailing);
+      ensureCompatible(meta.header, 1);
+      const current: CurrentSegment = {
+        offset: last,
+        header: meta.header,
+        file,
+        index: index
+          ? new OffsetIndexWriter(index, opts.offsetIndexIntervalBytes, opts.offsetIndexRequireSegmentFsync)
+          : null,
+      };
+      return {
+        writer: new StreamWriter(repo, opts, maxCommitBytes, current, { ...meta.txRange }),
+        metadata: meta,
+      };
+    } catch (e) {
+      index?.close();
+      closeQuietly(file);
+      throw e;
+    }
+  }
+
+  /** The tx range of the last commit written (or found on disk), null for an empty log. */
+  get lastWrittenRange(): { start: number; end: number } | null {
+    return this.lastWritten && { ...this.lastWritten };
+  }
+
+  /**
+   * Appends every commit of `source` (chunks split anywhere). `progress` is called with the tx range
+   * of each commit as it is written. Rejects on the first invalid byte; the writer is then unusable.
+   */
+  async appendAll(source: ByteSource, progress?: (range: { start: number; end: number }) => void): Promise<this> {
+    this.ensureUsable();
+    const input = new ChunkBuffer(source);
+    try {
+      for (;;) {
+        if (!(await input.fill(1))) break;
+        await input.fill(SEGMENT_HEADER_LEN);
+        if (startsWithMagic(input.peek(SEGMENT_HEADER_LEN))) {
+          this.startSegment(input);
+        } else if (this.current === null) {
+          throw new InvalidDataError('no current segment, expected segment header');
+        }
+        let exhausted: boolean;
+        try {
+          exhausted = await this.appendCommits(this.current!, input, progress);
+        } finally {
+          this.writeOut(this.current!);
+        }
+        if (exhausted) break;
+      }
+    } catch (e) {
+      this.failed = e;
+      await input.close().catch(() => undefined);
+      throw e;
+    }
+    return this;
+  }
+
+  private startSegment(input: ChunkBuffer): void {
+    if (this.current) this.finishSegment(this.current);
+    const bytes = input.peek(SEGMENT_HEADER_LEN);
+    if (bytes.length < SEGMENT_HEADER_LEN) {
+      throw new UnexpectedEofError(`stream ends inside a segment header (${bytes.length} of ${SEGMENT_HEADER_LEN} bytes)`);
+    }
+    const header = decodeSegmentHeader(bytes);
+    if (CHECKSUM_LEN[header.checksumAlgorithm] === undefined) {
+      throw new InvalidDataError(`unsupported checksum algorithm in stream: ${header.checksumAlgorithm}`);
+    }
+    const offset = this.lastWritten ? this.lastWritten.end : 0;
+    const file = this.createSegmentForStream(offset);
+    try {
+      file.append(bytes, 0, SEGMENT_HEADER_LEN);
+    } catch (e) {
+      closeQuietly(file);
+      throw e;
+    }
+    input.consume(SEGMENT_HEADER_LEN);
+    debug('stream: new segment %d', offset);
+    this.current = { offset, header, file, index: tryCreateOffsetIndexWriter(this.repo, offset, this.options) };
+  }
+
+  private createSegmentForStream(offset: number): StorageFile {
+    try {
+      return this.repo.createSegment(offset);
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+      const file = this.repo.openSegmentWriter(offset);
+      if (file.size() <= SEGMENT_HEADER_LEN) {
+        file.truncate(0);
+        return file;
+      }
+      closeQuietly(file);
+      throw e;
+    }
+  }
+
+  /** Appends commits until the stream ends (true) or a segment header follows (false). */
+  private async appendCommits(
+    current: CurrentSegment,
+    input: ChunkBuffer,
+    progress: ((range: { start: number; end: number }) => void) | undefined,
+  ): Promise<boolean> {
+    const checksumLen = CHECKSUM_LEN[current.header.checksumAlgorithm]!;
+    let position = Math.max(current.file.size(), SEGMENT_HEADER_LEN); // the batch is empty here
+    for (;;) {
+      if (!(await input.fill(1))) return true;
+      await input.fill(SEGMENT_HEADER_LEN);
+      if (startsWithMagic(input.peek(SEGMENT_HEADER_LEN))) return false;
+      // A partial header at the very end is dropped silently, like the reference (QUIRK Q31).
+      if (!(await input.fill(COMMIT_HEADER_LEN))) return true;
+      const header = decodeCommitHeader(input.peek(COMMIT_HEADER_LEN), 0, 1)!;
+      const need = COMMIT_HEADER_LEN + header.len + checksumLen;
+      if (need > this.maxCommitBytes) {
+        throw new InvalidDataError(
+          `commit at offset ${header.minTxOffset} in the stream claims ${need} bytes, more than the ${this.maxCommitBytes} accepted`,
+        );
+      }
+      if (!(await input.fill(need))) {
+        throw new UnexpectedEofError(
+          `stream ends inside the commit at offset ${header.minTxOffset}: ${input.available} of ${need} bytes`,
+        );
+      }
+      const bytes = input.peek(need);
+      const commit = decodeCommitFrame(bytes, 0, header, 1, false);
+      const expected = this.lastWritten ? this.lastWritten.end : 0;
+      if (commit.minTxOffset !== expected) {
+        throw new InvalidDataError(`expected commit offset ${expected} but encountered ${commit.minTxOffset}`);
+      }
+      this.out.write(bytes);
+      if (this.out.length >= WRITE_BATCH_LEN) this.writeOut(current);
+      input.consume(need);
+      this.lastWritten = { start: commit.minTxOffset, end: commit.minTxOffset + commit.n };
+      progress?.({ ...this.lastWritten });
+      current.index?.onCommitWritten(commit.minTxOffset, position, need);
+      position += need;
+    }
+  }
+
+  private writeOut(current: CurrentSegment): void {
+    if (this.out.length === 0) return;
+    const len = this.out.length;
+    this.out.length = 0;
+    current.file.append(this.out.buf, 0, len);
+  }
+
+  /** Flush, fdatasync, then let the index catch up. */
+  private finishSegment(current: CurrentSegment): void {
+    this.writeOut(current);
+    try {
+      current.file.sync();
+    } catch (e) {
+      throw new FsyncFailedError(e, `segment ${current.offset}`);
+    }
+    current.index?.onSync();
+    current.index?.close();
+    closeQuietly(current.file);
+    this.current = null;
+  }
+
+  /** Makes everything appended so far durable. */
+  async syncAll(): Promise<void> {
+    this.ensureUsable();
+    const current = this.current;
+    if (!current) return;
+    this.writeOut(current);
+    try {
+      current.file.sync();
+    } catch (e) {
+      this.failed = e;
+      throw new FsyncFailedError(e, `segment ${current.offset}`);
+    }
+    current.index?.onSync();
+  }
+
+  /** Best-effort sync, then releases the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const current = this.current;
+    if (!current) return;
+    try {
+      if (this.failed === null) this.finishSegment(current);
+    } catch (e) {
+      debug('stream writer close: %s', messageOf(e));
+    } finally {
+      current.index?.close();
+      closeQuietly(current.file);
+      this.current = null;
+    }
+  }
+
+  private ensureUsable(): void {
+    if (this.closed) throw new ClosedError('stream writer');
+    if (this.failed !== null) {
+      throw new InvalidDataError(`stream writer failed earlier and must be re-created: ${messageOf(this.failed)}`, {
+        cause: this.failed,
+      });
+    }
+  }
+}
+
+/**
+ * The valid prefix of the last segment. Trailing data (a torn or corrupt commit, or 1–21 stray bytes,
+ * Q11 FIX) is an error with 'error' and cut off with 'trim' (segment always, index too, #5488/#4501).
+ */
+function validPrefix(offset: number, file: StorageFile, index: IndexFile | null, onTrailing: OnTrailingData): SegmentMetadata {
+  let meta: SegmentMetadata;
+  let cause: Error | null = null;
+  try {
+    meta = extractMetadata(offset, file, index);
+  } catch (e) {
+    if (!(e instanceof InvalidCommitError)) throw e;
+    meta = e.sofar;
+    cause = e;
+  }
+  const size = file.size();
+  if (cause === null && size === meta.sizeInBytes) return meta;
+  const what = cause ? messageOf(cause) : `${size - meta.sizeInBytes} stray bytes after the last commit`;
+  if (onTrailing === 'error') {
+    throw new InvalidDataError(`trailing data in segment ${offset} at byte ${meta.sizeInBytes}: ${what}`, {
+      cause: cause ?? undefined,
+    });
+  }
+  debug('stream writer: trimming segment %d at byte %d (%s)', offset, meta.sizeInBytes, what);
+  index?.truncate(meta.txRange.end);
+  file.truncate(meta.sizeInBytes);
+  file.sync();
+  return meta;
+}
