@@ -17,7 +17,7 @@ export class FsFile implements StorageFile {
    * Segments are opened with an `a` flag (O_APPEND) like the reference, so appends always land at the
    * true end of the file; index files are opened `r+` and written at positions.
    */
-  static open(path: string, flags: string): FsFile {
+  static open(path: string, flags: string | number): FsFile {
     try {
       return new FsFile(fs.openSync(path, flags, 0o644), path);
     } catch (e) {

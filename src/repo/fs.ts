@@ -6,6 +6,8 @@ import { FsFile } from './fs-file.js';
 import { indexFileName, parseSegmentFileName, segmentFileName, type Repo, type StorageFile } from './repo.js';
 
 const INDEX_ENTRY_LEN = 16;
+/** Read+append without O_CREAT: opening a missing segment must fail with NotFound, not create it. */
+const APPEND_EXISTING = fs.constants.O_RDWR | fs.constants.O_APPEND;
 
 export class FsRepo implements Repo {
   readonly root: string;
@@ -58,7 +60,7 @@ export class FsRepo implements Repo {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }
     // An existing empty file (a crash right after creation) is reused; one with data is not.
-    const file = FsFile.open(p, 'a+');
+    const file = FsFile.open(p, APPEND_EXISTING);
     if (file.size() > 0) {
       file.close();
       throw new AlreadyExistsError(`segment ${offset} already exists and is not empty: ${p}`);
@@ -67,7 +69,7 @@ export class FsRepo implements Repo {
   }
 
   openSegmentWriter(offset: number): StorageFile {
-    return FsFile.open(this.segmentPath(offset), 'a+');
+    return FsFile.open(this.segmentPath(offset), APPEND_EXISTING);
   }
 
   openSegmentReader(offset: number): StorageFile {
