@@ -154,16 +154,19 @@ export class GenericLog<T = Uint8Array> {
   // Offsets and epochs
 
   maxCommittedOffset(): number | null {
+    this.ensureUsable();
     const next = this.head.nextTxOffset();
     return next === 0 ? null : next - 1;
   }
 
   minCommittedOffset(): number | null {
+    this.ensureUsable();
     if (this.tailOffsets.length > 0) return this.tailOffsets[0]!;
     return this.head.isEmpty() ? null : this.head.minTxOffset;
   }
 
   get epoch(): number {
+    this.ensureUsable();
     return this.head.pending.epoch;
   }
 

@@ -17,7 +17,7 @@ import { seekToOffset } from '../index/seek.js';
 import { BufReader } from '../payload/buf-reader.js';
 import type { Decoder } from '../payload/decoder.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
-import { CommitReader } from '../segment/commit-reader.js';
+import { CommitReader, READ_CHUNK_LEN } from '../segment/commit-reader.js';
 import { readSegmentHeader } from '../segment/metadata.js';
 import { closeQuietly, tryOpenIndex } from '../segment/resume.js';
 
@@ -52,6 +52,8 @@ export class CommitIterator implements IterableIterator<StoredCommit> {
   private seenEnd = 0;
   private seenChecksum = 0;
   private done = false;
+  /** One read buffer for every segment of this traversal (records are copied out of it). */
+  private chunk: Uint8Array | null = null;
 
   /** Segment (first offset) of the commit yielded last. */
   segment = -1;
@@ -103,7 +105,8 @@ export class CommitIterator implements IterableIterator<StoredCommit> {
         file = this.repo.openSegmentReader(segment);
         const { header } = readSegmentHeader(file);
         ensureCompatible(header, this.maxLogFormatVersion);
-        reader = new CommitReader(file, SEGMENT_HEADER_LEN, header.logFormatVersion);
+        this.chunk ??= new Uint8Array(READ_CHUNK_LEN);
+        reader = new CommitReader(file, SEGMENT_HEADER_LEN, header.logFormatVersion, this.chunk);
       } catch (e) {
         if (file) closeQuietly(file);
         // The previous reader stays current, as in the reference.

@@ -31,10 +31,11 @@ export class CommitReader {
     private readonly file: StorageFile,
     position: number,
     readonly logFormatVersion: number,
-    chunkLen = READ_CHUNK_LEN,
+    /** A buffer to read through; traversal passes one buffer to the readers of all its segments. */
+    chunk: Uint8Array = new Uint8Array(READ_CHUNK_LEN),
   ) {
     this.position = position;
-    this.chunk = new Uint8Array(chunkLen);
+    this.chunk = chunk;
   }
 
   seek(position: number): void {
