@@ -28,6 +28,10 @@ export const ErrorCodes = {
   POISONED: 'POISONED',
   ASSERTION: 'ASSERTION',
   CLOSED: 'CLOSED',
+  TXDATA_UNSUPPORTED_VERSION: 'TXDATA_UNSUPPORTED_VERSION',
+  TXDATA_DECODE: 'TXDATA_DECODE',
+  TXDATA_VISITOR: 'TXDATA_VISITOR',
+  TXDATA_TRAVERSE: 'TXDATA_TRAVERSE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -61,4 +61,5 @@ export { type StreamPosition, streamCommits, streamCommitsReadable, streamCommit
 export { type FollowOptions, followCommits } from './stream/follow.js';
 export { StreamWriter, type OnTrailingData, type StreamWriterOptions } from './stream/writer.js';
 export { type ByteSource } from './stream/chunk-buffer.js';
+export * from './payload/index.js';
 export * from './errors.js';

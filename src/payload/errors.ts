@@ -1,17 +1,11 @@
-/**
- * `TxdataDecoderError` (SPEC §10.4, §12.3; Rust `payload::txdata::DecoderError`).
- *
- * The codes live here rather than in `src/errors.ts` (owned by the lead); `ErrorCodes` there does not
- * list them yet, hence the cast in the constructor. Merge `TxdataErrorCodes` into `ErrorCodes` and the
- * cast can go.
- */
-import { CommitlogError, type ErrorCode, messageOf } from '../errors.js';
+/** `TxdataDecoderError` (SPEC §10.4, §12.3; Rust `payload::txdata::DecoderError`). */
+import { CommitlogError, ErrorCodes, messageOf } from '../errors.js';
 
 export const TxdataErrorCodes = {
-  TXDATA_UNSUPPORTED_VERSION: 'TXDATA_UNSUPPORTED_VERSION',
-  TXDATA_DECODE: 'TXDATA_DECODE',
-  TXDATA_VISITOR: 'TXDATA_VISITOR',
-  TXDATA_TRAVERSE: 'TXDATA_TRAVERSE',
+  TXDATA_UNSUPPORTED_VERSION: ErrorCodes.TXDATA_UNSUPPORTED_VERSION,
+  TXDATA_DECODE: ErrorCodes.TXDATA_DECODE,
+  TXDATA_VISITOR: ErrorCodes.TXDATA_VISITOR,
+  TXDATA_TRAVERSE: ErrorCodes.TXDATA_TRAVERSE,
 } as const;
 
 export type TxdataErrorCode = (typeof TxdataErrorCodes)[keyof typeof TxdataErrorCodes];
@@ -38,7 +32,7 @@ export class TxdataDecoderError extends CommitlogError {
     options?: { cause?: unknown },
     versions?: { supported: number; given: number },
   ) {
-    super(CODE_OF[kind] as unknown as ErrorCode, message, options);
+    super(CODE_OF[kind], message, options);
     if (versions) {
       this.supported = versions.supported;
       this.given = versions.given;

@@ -66,7 +66,12 @@ export class SegmentWriter {
     if (encoder === undefined || encoder === (rawEncoder as unknown)) {
       p.records.write(record as unknown as Uint8Array);
     } else {
-      encoder.encodeRecord(record, p.records);
+      try {
+        encoder.encodeRecord(record, p.records);
+      } catch (e) {
+        p.records.length = before; // a half-encoded record must not reach the commit
+        throw e;
+      }
     }
     if (p.records.length - COMMIT_HEADER_LEN > MAX_RECORDS_LEN) {
       p.records.length = before;
