@@ -29,6 +29,11 @@ export function resetToInternal(repo: Repo, segments: readonly number[], offset:
       repo.removeSegment(segment);
       continue;
     }
+    // Q18 FIX: a compressed segment is first rewritten uncompressed, then cut at a plain position.
+    if (repo.isCompressed(segment)) {
+      debug('resetTo %d: uncompressing segment %d before truncating it', offset, segment);
+      repo.uncompressSegment(segment);
+    }
     const file = repo.openSegmentWriter(segment);
     try {
       if (end.index) {

@@ -2,6 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AlreadyExistsError, InvalidDataError, fromSystemError } from '../errors.js';
+import { ZstdSegmentFile } from '../compress/zstd-file.js';
+import { isZstdMagic } from '../compress/seekable.js';
+import { writeCompressed, writeUncompressed } from './fs-atomic.js';
 import { FsFile } from './fs-file.js';
 import { indexFileName, parseSegmentFileName, segmentFileName, type Repo, type StorageFile } from './repo.js';
 
@@ -72,8 +75,24 @@ export class FsRepo implements Repo {
     return FsFile.open(this.segmentPath(offset), APPEND_EXISTING);
   }
 
+  /** Compressed segments (zstd magic) are presented decompressed. */
   openSegmentReader(offset: number): StorageFile {
-    return FsFile.open(this.segmentPath(offset), 'r');
+    const file = FsFile.open(this.segmentPath(offset), 'r');
+    try {
+      const magic = new Uint8Array(4);
+      if (file.read(magic, 0, 4, 0) === 4 && isZstdMagic(magic)) return new ZstdSegmentFile(file);
+      return file;
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  isCompressed(offset: number): boolean {
+    const file = this.openSegmentReader(offset);
+    const compressed = file instanceof ZstdSegmentFile;
+    file.close();
+    return compressed;
   }
 
   removeSegment(offset: number): void {
@@ -85,8 +104,25 @@ export class FsRepo implements Repo {
     }
   }
 
-  compressSegment(_offset: number): void {
-    // Compressed segments arrive with the compression module; until then sealed segments stay plain.
+  /** Rewrites a sealed segment as seekable zstd, atomically; a no-op if it is compressed already. */
+  compressSegment(offset: number): void {
+    const source = this.openSegmentReader(offset);
+    try {
+      if (source instanceof ZstdSegmentFile) return;
+      writeCompressed(source, this.segmentPath(offset));
+    } finally {
+      source.close();
+    }
+  }
+
+  /** Rewrites a compressed segment uncompressed, atomically; a no-op for a plain one. */
+  uncompressSegment(offset: number): void {
+    const source = this.openSegmentReader(offset);
+    try {
+      if (source instanceof ZstdSegmentFile) writeUncompressed(source, this.segmentPath(offset));
+    } finally {
+      source.close();
+    }
   }
 
   createOffsetIndex(offset: number, capacity: number): StorageFile {

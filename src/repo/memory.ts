@@ -120,6 +120,12 @@ export class MemoryRepo implements Repo {
 
   compressSegment(_offset: number): void {}
 
+  uncompressSegment(_offset: number): void {}
+
+  isCompressed(_offset: number): boolean {
+    return false;
+  }
+
   createOffsetIndex(offset: number, capacity: number): StorageFile {
     if (!this.withIndex) throw new NotFoundError('offset index not supported by this memory repo');
     let buf = this.indexes.get(offset);

@@ -33,6 +33,10 @@ export interface Repo {
   removeSegment(offset: number): void;
   /** Compresses a sealed segment; a no-op where unsupported. */
   compressSegment(offset: number): void;
+  /** Rewrites a compressed segment uncompressed (so it can be truncated); a no-op for a plain one. */
+  uncompressSegment(offset: number): void;
+  /** Whether the segment is stored compressed. */
+  isCompressed(offset: number): boolean;
   /** Creates or opens-and-resizes the index file of `offset` to `capacity` entries. Throws if unsupported. */
   createOffsetIndex(offset: number, capacity: number): StorageFile;
   /**

@@ -109,7 +109,10 @@ export class StreamWriter {
     }
   }
 
-  /** The tx range of the last commit written (or found on disk), null for an empty log. */
+  /**
+   * After `create`: the tx range of the last segment's valid commits; after appending: the range of the
+   * last commit written. `end` is the offset the next commit must have. Null for an empty log.
+   */
   get lastWrittenRange(): { start: number; end: number } | null {
     return this.lastWritten && { ...this.lastWritten };
   }

@@ -1,0 +1,97 @@
+/**
+ * Atomic replacement of a segment file on disk: write a temporary file in the same directory, fsync
+ * it, rename it over the target, fsync the directory (Q19 FIX), so a crash leaves the old file or the
+ * new one, never a mix. Used to compress and uncompress sealed segments.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ZstdSegmentFile } from '../compress/zstd-file.js';
+import { SEEKABLE_FRAME_LEN, encodeSeekTable } from '../compress/seekable.js';
+import { FrameCompressor } from '../compress/zstd.js';
+import { fromSystemError } from '../errors.js';
+import { FsFile } from './fs-file.js';
+import type { StorageFile } from './repo.js';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Bytes read from the source per write batch while rewriting. */
+const COPY_CHUNK = 1024 * 1024;
+
+function tempName(): string {
+  const bytes = randomBytes(6);
+  let s = '.tmp';
+  for (const b of bytes) s += ALPHANUMERIC[b % ALPHANUMERIC.length];
+  return s;
+}
+
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (e) {
+    throw fromSystemError(e, `fsync directory ${dir}`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Writes `produce`'s output to a temp file and renames it over `target` durably. */
+function replaceAtomically(target: string, produce: (out: StorageFile) => void): void {
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, tempName());
+  const out = FsFile.open(tmp, 'wx');
+  try {
+    produce(out);
+    out.sync();
+    out.close();
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    try {
+      out.close();
+    } catch {
+      // already closed
+    }
+    fs.rmSync(tmp, { force: true });
+    throw fromSystemError(e, `rewrite ${target}`);
+  }
+  fsyncDir(dir);
+}
+
+/** Rewrites the plain segment read through `source` as seekable zstd (4096-byte frames) at `target`. */
+export function writeCompressed(source: StorageFile, target: string): void {
+  replaceAtomically(target, (out) => {
+    const compressor = new FrameCompressor();
+    const frames: { compressedSize: number; decompressedSize: number }[] = [];
+    const buf = new Uint8Array(COPY_CHUNK);
+    const size = source.size();
+    for (let pos = 0; pos < size; ) {
+      const want = Math.min(buf.length, size - pos);
+      const got = source.read(buf, 0, want, pos);
+      if (got <= 0) break;
+      for (let at = 0; at < got; at += SEEKABLE_FRAME_LEN) {
+        const chunk = buf.subarray(at, Math.min(at + SEEKABLE_FRAME_LEN, got));
+        const frame = compressor.compress(chunk);
+        out.append(frame, 0, frame.length);
+        frames.push({ compressedSize: frame.length, decompressedSize: chunk.length });
+      }
+      pos += got;
+    }
+    const table = encodeSeekTable(frames);
+    out.append(table, 0, table.length);
+  });
+}
+
+/** Rewrites a compressed segment uncompressed (before it is truncated, Q18 FIX). */
+export function writeUncompressed(source: ZstdSegmentFile, target: string): void {
+  replaceAtomically(target, (out) => {
+    const buf = new Uint8Array(COPY_CHUNK);
+    const size = source.size();
+    for (let pos = 0; pos < size; ) {
+      const got = source.read(buf, 0, Math.min(buf.length, size - pos), pos);
+      if (got <= 0) break;
+      out.append(buf, 0, got);
+      pos += got;
+    }
+  });
+}
