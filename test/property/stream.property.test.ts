@@ -74,7 +74,9 @@ function concat(chunks: Iterable<Uint8Array>): Uint8Array {
 }
 
 /** The same bytes cut at the given sizes (cycled); a size 0 yields an empty chunk. */
-function rechunk(bytes: Uint8Array, sizes: readonly number[]): Uint8Array[] {
+function rechunk(bytes: Uint8Array, given: readonly number[]): Uint8Array[] {
+  // Sizes that are all 0 would never get through the bytes: add a 1 so every cycle moves on.
+  const sizes = given.length > 0 && given.every((n) => n === 0) ? [...given, 1] : given;
   const out: Uint8Array[] = [];
   let p = 0;
   for (let i = 0; p < bytes.length; i++) {
