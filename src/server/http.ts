@@ -107,6 +107,12 @@ async function streamLog(
   }
   if (to !== undefined && to < from) throw new BadRequest('parameter to must not be below from');
   const range: TxRange = { start: from, end: to };
+  if (to === from) {
+    // [N, N) is empty; the library's `0..0` quirk (Q9) is not part of this API.
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 0 });
+    res.end();
+    return;
+  }
   const abort = new AbortController();
   const onClose = (): void => abort.abort();
   res.on('close', onClose);
@@ -118,9 +124,7 @@ async function streamLog(
   try {
     for await (const chunk of chunks) {
       if (abort.signal.aborted) break;
-      if (!res.write(chunk)) {
-        await Promise.race([once(res, 'drain'), once(res, 'close')]);
-      }
+      if (!res.write(chunk)) await drainOrClose(res);
     }
     res.end();
   } catch (e) {
@@ -131,6 +135,19 @@ async function streamLog(
     res.off('close', onClose);
     abort.abort();
   }
+}
+
+/** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
+function drainOrClose(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 export function createLogServer(options: LogServerOptions): http.Server {

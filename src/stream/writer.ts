@@ -80,6 +80,7 @@ export class StreamWriter {
     const opts = resolveOptions(logOptions);
     const repo = toRepo(source);
     const offsets = repo.existingOffsets();
+    if (onTrailing === 'trim') dropTornTailSegments(repo, offsets);
     const last = offsets[offsets.length - 1];
     if (last === undefined) {
       return { writer: new StreamWriter(repo, opts, maxCommitBytes, null, null), metadata: null };
@@ -289,6 +290,22 @@ export class StreamWriter {
         cause: this.failed,
       });
     }
+  }
+}
+
+/**
+ * With 'trim', newest segments shorter than a header (a crash between creating a segment and writing
+ * its header) are removed, as `open` does (#4863): they hold no commit. Without it they are an error.
+ */
+function dropTornTailSegments(repo: Repo, offsets: number[]): void {
+  for (let last = offsets[offsets.length - 1]; last !== undefined; last = offsets[offsets.length - 1]) {
+    const file = repo.openSegmentReader(last);
+    const size = file.size();
+    closeQuietly(file);
+    if (size >= SEGMENT_HEADER_LEN) return;
+    debug('stream writer: removing torn segment %d (%d bytes)', last, size);
+    repo.removeSegment(last);
+    offsets.pop();
   }
 }
 
