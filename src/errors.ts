@@ -28,6 +28,7 @@ export const ErrorCodes = {
   POISONED: 'POISONED',
   ASSERTION: 'ASSERTION',
   CLOSED: 'CLOSED',
+  LOCKED: 'LOCKED',
   TXDATA_UNSUPPORTED_VERSION: 'TXDATA_UNSUPPORTED_VERSION',
   TXDATA_DECODE: 'TXDATA_DECODE',
   TXDATA_VISITOR: 'TXDATA_VISITOR',
@@ -262,6 +263,19 @@ export class PoisonedError extends CommitlogError {
 export class ClosedError extends CommitlogError {
   constructor(what = 'commitlog') {
     super(ErrorCodes.CLOSED, `${what} is closed`);
+  }
+}
+
+/** Another live process (or this one) holds the directory's single-writer lock (SPEC §11A). */
+export class LockedError extends CommitlogError {
+  constructor(
+    readonly path: string,
+    readonly holder: { pid?: number; hostname?: string; startedAt?: string } | null,
+  ) {
+    super(
+      ErrorCodes.LOCKED,
+      `${path} is locked by ${holder ? `pid ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})` : 'another writer'}`,
+    );
   }
 }
 

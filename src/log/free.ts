@@ -106,7 +106,12 @@ export function committedMeta(source: LogSource): SegmentMetadata | null {
 export function resetTo(source: LogSource, offset: number): void {
   checkU64Input(offset, 'offset');
   const repo = toRepo(source);
-  resetToInternal(repo, repo.existingOffsets(), offset);
+  const lock = repo.lock?.();
+  try {
+    resetToInternal(repo, repo.existingOffsets(), offset);
+  } finally {
+    lock?.release();
+  }
 }
 
 /** `commitlog::reset_to(&repo, offset)`. */

@@ -34,6 +34,7 @@ import {
 } from './traversal.js';
 
 type YieldMode = { errors: 'yield' };
+type Lock = { release(): void };
 
 export class GenericLog<T = Uint8Array> {
   private poisoned: unknown = null;
@@ -46,11 +47,26 @@ export class GenericLog<T = Uint8Array> {
     /** First offsets of every segment but the head, ascending. */
     private readonly tailOffsets: number[],
     private head: SegmentWriter,
+    /** The repo's single-writer lock, held until `close` (handed on by `reset`/`resetTo`). */
+    private lock: Lock | null,
   ) {}
 
-  /** Opens the log in `repo`, resuming (and repairing) its newest segment (SPEC §6.2). */
+  /**
+   * Opens the log in `repo`, resuming (and repairing) its newest segment (SPEC §6.2). Takes the
+   * repo's single-writer lock (`LockedError` if another writer holds it).
+   */
   static open<T = Uint8Array>(repo: Repo, options?: Partial<Options>, encoder?: Encoder<T>): GenericLog<T> {
     const opts = resolveOptions(options);
+    const lock = repo.lock?.() ?? null;
+    try {
+      return GenericLog.openLocked(repo, opts, encoder, lock);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+
+  private static openLocked<T>(repo: Repo, opts: Options, encoder: Encoder<T> | undefined, lock: Lock | null): GenericLog<T> {
     const tail = repo.existingOffsets();
     let head: SegmentWriter | null = null;
     while (head === null) {
@@ -76,7 +92,7 @@ export class GenericLog<T = Uint8Array> {
         head = createSegmentWriter(repo, opts, r.sofar.maxEpoch, r.sofar.txRange.end);
       }
     }
-    return new GenericLog(repo, opts, encoder, tail, head);
+    return new GenericLog(repo, opts, encoder, tail, head, lock);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -262,9 +278,10 @@ export class GenericLog<T = Uint8Array> {
   reset(): GenericLog<T> {
     this.ensureUsable();
     const segments = [...this.tailOffsets, this.head.minTxOffset];
-    this.consume();
-    for (let i = segments.length - 1; i >= 0; i--) this.repo.removeSegment(segments[i]!);
-    return GenericLog.open(this.repo, this.options, this.encoder);
+    const lock = this.consume();
+    return this.reopenAfter(lock, () => {
+      for (let i = segments.length - 1; i >= 0; i--) this.repo.removeSegment(segments[i]!);
+    });
   }
 
   /** Keeps transactions ≤ `offset` (whole commits), removes the rest, reopens. This instance becomes unusable. */
@@ -272,9 +289,8 @@ export class GenericLog<T = Uint8Array> {
     this.ensureUsable();
     checkU64Input(offset, 'offset');
     const segments = [...this.tailOffsets, this.head.minTxOffset];
-    this.consume();
-    resetToInternal(this.repo, segments, offset);
-    return GenericLog.open(this.repo, this.options, this.encoder);
+    const lock = this.consume();
+    return this.reopenAfter(lock, () => resetToInternal(this.repo, segments, offset));
   }
 
   /** Writes pending records (without the rotation check, QUIRK Q6), no sync; releases the files. */
@@ -289,16 +305,32 @@ export class GenericLog<T = Uint8Array> {
     }
     this.closed = true;
     this.releaseHead();
+    this.lock?.release();
+    this.lock = null;
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Pending records are dropped: `reset`/`resetTo` discard them (QUIRK Q38). */
-  private consume(): void {
+  /** Pending records are dropped: `reset`/`resetTo` discard them (QUIRK Q38). Returns the lock. */
+  private consume(): Lock | null {
     this.closed = true;
     this.releaseHead();
+    const lock = this.lock;
+    this.lock = null;
+    return lock;
+  }
+
+  /** Runs `change` and reopens the log under the same lock; the lock is released if either fails. */
+  private reopenAfter(lock: Lock | null, change: () => void): GenericLog<T> {
+    try {
+      change();
+      return GenericLog.openLocked(this.repo, this.options, this.encoder, lock);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
   }
 
   private releaseHead(): void {

@@ -6,6 +6,7 @@ import { ZstdSegmentFile } from '../compress/zstd-file.js';
 import { isZstdMagic } from '../compress/seekable.js';
 import { writeCompressed, writeUncompressed } from './fs-atomic.js';
 import { FsFile } from './fs-file.js';
+import { type DirLock, acquireDirLock } from './lock.js';
 import { indexFileName, parseSegmentFileName, segmentFileName, type Repo, type StorageFile } from './repo.js';
 
 const INDEX_ENTRY_LEN = 16;
@@ -171,6 +172,10 @@ export class FsRepo implements Repo {
       }
     }
     return total;
+  }
+
+  lock(): DirLock {
+    return acquireDirLock(this.root);
   }
 
   toString(): string {

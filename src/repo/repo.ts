@@ -47,6 +47,11 @@ export interface Repo {
   removeOffsetIndex(offset: number): void;
   /** Bytes used by segments and their index files. */
   sizeOnDisk(): number;
+  /**
+   * Takes the single-writer lock of the log (SPEC §11A); throws `LockedError` if another writer holds
+   * it. Repos without one (memory) leave this out.
+   */
+  lock?(): { release(): void };
 }
 
 /** `{offset:020}` — the 20-digit, zero-padded decimal used in file names. */

@@ -64,6 +64,8 @@ export class StreamWriter {
     private readonly maxCommitBytes: number,
     private current: CurrentSegment | null,
     private lastWritten: { start: number; end: number } | null,
+    /** The destination's single-writer lock, held until `close`. */
+    private readonly lock: { release(): void } | null,
   ) {}
 
   static create(source: LogSource, options: StreamWriterOptions = {}, onTrailing: OnTrailingData = 'error'): StreamWriter {
@@ -79,11 +81,27 @@ export class StreamWriter {
     const { maxCommitBytes = DEFAULT_MAX_COMMIT_BYTES, ...logOptions } = options;
     const opts = resolveOptions(logOptions);
     const repo = toRepo(source);
+    const lock = repo.lock?.() ?? null;
+    try {
+      return StreamWriter.createLocked(repo, opts, maxCommitBytes, onTrailing, lock);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+
+  private static createLocked(
+    repo: Repo,
+    opts: Options,
+    maxCommitBytes: number,
+    onTrailing: OnTrailingData,
+    lock: { release(): void } | null,
+  ): { writer: StreamWriter; metadata: SegmentMetadata | null } {
     const offsets = repo.existingOffsets();
     if (onTrailing === 'trim') dropTornTailSegments(repo, offsets);
     const last = offsets[offsets.length - 1];
     if (last === undefined) {
-      return { writer: new StreamWriter(repo, opts, maxCommitBytes, null, null), metadata: null };
+      return { writer: new StreamWriter(repo, opts, maxCommitBytes, null, null, lock), metadata: null };
     }
     const file = repo.openSegmentWriter(last);
     let index: IndexFile | null = null;
@@ -100,7 +118,7 @@ export class StreamWriter {
           : null,
       };
       return {
-        writer: new StreamWriter(repo, opts, maxCommitBytes, current, { ...meta.txRange }),
+        writer: new StreamWriter(repo, opts, maxCommitBytes, current, { ...meta.txRange }, lock),
         metadata: meta,
       };
     } catch (e) {
@@ -271,7 +289,10 @@ export class StreamWriter {
     if (this.closed) return;
     this.closed = true;
     const current = this.current;
-    if (!current) return;
+    if (!current) {
+      this.lock?.release();
+      return;
+    }
     try {
       if (this.failed === null) this.finishSegment(current);
     } catch (e) {
@@ -280,6 +301,7 @@ export class StreamWriter {
       current.index?.close();
       closeQuietly(current.file);
       this.current = null;
+      this.lock?.release();
     }
   }
 
