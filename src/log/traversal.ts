@@ -228,41 +228,89 @@ export function commitsOf(
 /**
  * Transactions of a commit iterator (§7.4): records before `fromOffset` are skipped with
  * `skipRecord`; decoder errors are reported and the next record decodes from wherever the cursor is
- * (QUIRK Q30).
+ * (QUIRK Q30). One iterator object for the whole traversal: no generator layers or result objects per
+ * record in throwing mode.
  */
-export function* transactionResults<T>(
-  it: CommitIterator,
-  fromOffset: number,
-  decoder: Decoder<T>,
-): Generator<Result<Transaction<T>>, void, undefined> {
-  for (const r of it.results()) {
-    if (!r.ok) {
-      yield r;
-      continue;
-    }
-    const c = r.value;
-    const version = it.logFormatVersion;
-    const reader = new BufReader(c.records);
-    for (let k = 0; k < c.n; k++) {
-      const offset = c.minTxOffset + k;
-      try {
-        if (offset < fromOffset) {
-          decoder.skipRecord(version, offset, reader);
-          continue;
+export class TransactionIterator<T> implements IterableIterator<Transaction<T>> {
+  private commit: StoredCommit | null = null;
+  private reader: BufReader | null = null;
+  private version = 1;
+  private k = 0;
+  private finished = false;
+
+  constructor(
+    private readonly commits: CommitIterator,
+    private readonly fromOffset: number,
+    private readonly decoder: Decoder<T>,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  /**
+   * The next transaction, an error (a traversal error or whatever the decoder threw), or null at the
+   * end. Like the reference iterator it goes on after errors.
+   */
+  step(): Transaction<T> | { error: Error } | null {
+    for (;;) {
+      const c = this.commit;
+      if (c !== null && this.k < c.n) {
+        const offset = c.minTxOffset + this.k++;
+        try {
+          if (offset < this.fromOffset) {
+            this.decoder.skipRecord(this.version, offset, this.reader!);
+            continue;
+          }
+          return { offset, txdata: this.decoder.decodeRecord(this.version, offset, this.reader!) };
+        } catch (e) {
+          return { error: e as Error };
         }
-        const txdata = decoder.decodeRecord(version, offset, reader);
-        yield { ok: true, value: { offset, txdata } };
-      } catch (e) {
-        yield { ok: false, error: e as Error };
       }
+      const next = this.commits.step();
+      if (next === null) {
+        this.commit = null;
+        this.commits.release();
+        return null;
+      }
+      if (next instanceof TraversalError) return { error: next };
+      this.commit = next;
+      this.reader = new BufReader(next.records);
+      this.version = this.commits.logFormatVersion;
+      this.k = 0;
     }
   }
-}
 
-export function* transactionsThrowing<T>(results: Generator<Result<Transaction<T>>>): Generator<Transaction<T>, void, undefined> {
-  for (const r of results) {
-    if (!r.ok) throw r.error;
-    yield r.value;
+  /** Throwing mode: the first error ends the iteration. */
+  next(): IteratorResult<Transaction<T>> {
+    if (this.finished) return { done: true, value: undefined };
+    const r = this.step();
+    if (r === null || 'error' in r) {
+      this.return();
+      if (r !== null) throw r.error;
+      return { done: true, value: undefined };
+    }
+    return { done: false, value: r };
+  }
+
+  return(): IteratorResult<Transaction<T>> {
+    this.finished = true;
+    this.commits.release();
+    return { done: true, value: undefined };
+  }
+
+  /** 'yield' mode: `Result`s, going on after errors. */
+  *results(): Generator<Result<Transaction<T>>, void, undefined> {
+    try {
+      for (;;) {
+        if (this.finished) return;
+        const r = this.step();
+        if (r === null) return;
+        yield 'error' in r ? { ok: false, error: r.error } : { ok: true, value: r };
+      }
+    } finally {
+      this.commits.release();
+    }
   }
 }
 
@@ -271,9 +319,9 @@ export function transactionsOf<T>(
   fromOffset: number,
   decoder: Decoder<T>,
   options: TraversalOptions | undefined,
-): Generator<Transaction<T>> | Generator<Result<Transaction<T>>> {
-  const results = transactionResults(it, fromOffset, decoder);
-  return options?.errors === 'yield' ? results : transactionsThrowing(results);
+): IterableIterator<Transaction<T>> | Generator<Result<Transaction<T>>> {
+  const txs = new TransactionIterator(it, fromOffset, decoder);
+  return options?.errors === 'yield' ? txs.results() : txs;
 }
 
 /** §7.5: a bad commit at the very end is ignored; any other error is thrown. */

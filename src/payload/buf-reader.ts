@@ -10,11 +10,19 @@ export class BufReader {
     return this.bytes.length - this.pos;
   }
 
-  private need(n: number, forType: string): number {
+  /** Consumes `n` bytes and returns where they start; `forType` names what was read (for the error). */
+  private need(n: number, forType: string | null): number {
     const at = this.pos;
-    if (this.bytes.length - at < n) throw DecodeError.bufferLength(forType, n, this.bytes.length - at);
+    if (this.bytes.length - at < n) {
+      throw DecodeError.bufferLength(forType ?? `[u8; ${n}]`, n, this.bytes.length - at);
+    }
     this.pos = at + n;
     return at;
+  }
+
+  /** Advances past `n` bytes without looking at them. */
+  skip(n: number): void {
+    this.need(n, null);
   }
 
   getU8(): number {
@@ -44,13 +52,13 @@ export class BufReader {
 
   /** A view of the next `n` bytes (not copied). */
   getSlice(n: number): Uint8Array {
-    const at = this.need(n, `[u8; ${n}]`);
+    const at = this.need(n, null);
     return this.bytes.subarray(at, at + n);
   }
 
   /** A copy of the next `n` bytes. */
   getArray(n: number): Uint8Array {
-    const at = this.need(n, `[u8; ${n}]`);
+    const at = this.need(n, null);
     return this.bytes.slice(at, at + n);
   }
 }

@@ -26,14 +26,18 @@ export const rawEncoder: Encoder<Uint8Array> = {
   },
 };
 
-/** Fixed-size records of `n` bytes (Rust `[u8; N]`). */
+/**
+ * Fixed-size records of `n` bytes (Rust `[u8; N]`). Records are views into the commit's records, which
+ * traversal hands out as a private copy: no second copy per record (a kept record keeps its commit's
+ * bytes alive).
+ */
 export class ArrayDecoder implements Decoder<Uint8Array> {
   constructor(readonly n: number) {}
   decodeRecord(_version: number, _txOffset: number, reader: BufReader): Uint8Array {
-    return reader.getArray(this.n);
+    return reader.getSlice(this.n);
   }
   skipRecord(_version: number, _txOffset: number, reader: BufReader): void {
-    reader.getSlice(this.n);
+    reader.skip(this.n);
   }
 }
 
@@ -43,9 +47,9 @@ export class ArrayDecoder implements Decoder<Uint8Array> {
  */
 export const rawDecoder: Decoder<Uint8Array> = {
   decodeRecord(_version, _txOffset, reader) {
-    return reader.getArray(reader.remaining);
+    return reader.getSlice(reader.remaining);
   },
   skipRecord(_version, _txOffset, reader) {
-    reader.getSlice(reader.remaining);
+    reader.skip(reader.remaining);
   },
 };
