@@ -67,6 +67,11 @@ export class Commitlog<T = Uint8Array> {
     return this.inner.maxCommittedOffset();
   }
 
+  /** fdatasync in the thread pool; resolves with the max offset it made durable (see `GenericLog.syncAsync`). */
+  syncAsync(): Promise<number | null> {
+    return this.inner.syncAsync();
+  }
+
   flushAndSync(): number | null {
     this.inner.flushAndSync();
     return this.inner.maxCommittedOffset();

@@ -144,6 +144,29 @@ export class GenericLog<T = Uint8Array> {
     return c;
   }
 
+  /**
+   * `sync` off the event loop: fdatasync the current head in the thread pool (the files of segments
+   * rotated away meanwhile stay open until it is done). Returns the offsets it covers: every commit
+   * flushed before the call. A failure poisons the log like `sync`.
+   */
+  async syncAsync(): Promise<number | null> {
+    this.ensureUsable();
+    const head = this.head;
+    const covered = this.maxCommittedOffset();
+    if (!head.file.syncAsync) {
+      this.syncHead();
+      return covered;
+    }
+    try {
+      await head.file.syncAsync();
+    } catch (e) {
+      this.poisoned ??= e;
+      throw new FsyncFailedError(e, `segment ${head.minTxOffset}`);
+    }
+    if (this.head === head && !this.closed) head.index?.onSync();
+    return covered;
+  }
+
   private syncHead(): void {
     try {
       this.head.sync();

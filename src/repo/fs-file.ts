@@ -5,6 +5,9 @@ import type { StorageFile } from './repo.js';
 
 export class FsFile implements StorageFile {
   private fd: number;
+  /** Asynchronous fsyncs in flight, and whether a close waits for them. */
+  private inFlight = 0;
+  private closeRequested = false;
 
   constructor(
     fd: number,
@@ -79,8 +82,29 @@ export class FsFile implements StorageFile {
     }
   }
 
+  syncAsync(): Promise<void> {
+    if (this.fd < 0 || this.closeRequested) return Promise.reject(new IoError(`fdatasync ${this.path}: file is closed`, { errno: 'EBADF' }));
+    this.inFlight++;
+    return new Promise<void>((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) => {
+        this.inFlight--;
+        if (this.closeRequested && this.inFlight === 0) this.closeNow();
+        if (err) reject(fromSystemError(err, `fdatasync ${this.path}`));
+        else resolve();
+      });
+    });
+  }
+
   close(): void {
-    if (this.fd < 0) return;
+    if (this.fd < 0 || this.closeRequested) return;
+    if (this.inFlight > 0) {
+      this.closeRequested = true;
+      return;
+    }
+    this.closeNow();
+  }
+
+  private closeNow(): void {
     const fd = this.fd;
     this.fd = -1;
     try {

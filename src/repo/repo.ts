@@ -17,6 +17,11 @@ export interface StorageFile {
   truncate(length: number): void;
   /** fdatasync. */
   sync(): void;
+  /**
+   * fdatasync off the event loop (libuv thread pool), where supported. A `close` while it runs is
+   * deferred until it completes, so the descriptor is never closed (or reused) under it.
+   */
+  syncAsync?(): Promise<void>;
   close(): void;
 }
 
