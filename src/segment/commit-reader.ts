@@ -103,7 +103,9 @@ export class CommitReader {
    */
   readExact(need: number, txOffset: number): { bytes: Uint8Array; at: number; owned: boolean } {
     const start = this.position;
-    if (need <= this.chunk.length) {
+    // Commits above a quarter of the chunk are read straight into a buffer of their own: copying
+    // them out of the chunk would cost a second pass over their bytes.
+    if (need <= this.chunk.length >>> 2) {
       const have = this.fill(need);
       if (have < need) {
         this.position += have;
