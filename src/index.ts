@@ -63,3 +63,52 @@ export { StreamWriter, type OnTrailingData, type StreamWriterOptions } from './s
 export { type ByteSource } from './stream/chunk-buffer.js';
 export * from './payload/index.js';
 export * from './errors.js';
+// Maintenance operations behind the `clog` commands (src/ops).
+export { type LogDirListing, type SegmentFileEntry, listLogDir, openLogDir } from './ops/log-dir.js';
+export { type ScanEvent, type ScanOptions, type ScanProblemKind, scanSegment } from './ops/segment-scan.js';
+export { type IndexProblem, type IndexSummary, IndexCheck } from './ops/index-check.js';
+export { type Problem, type ProblemKind, type VerifyOptions, type VerifyResult, verifyLog } from './ops/verify.js';
+export { type LogInfo, type SegmentIndexInfo, type SegmentInfo, logInfo } from './ops/info.js';
+export {
+  type DumpOptions,
+  type DumpedCommit,
+  type FollowDumpOptions,
+  type LastCommits,
+  dumpCommits,
+  followDump,
+  lastCommits,
+  toDumped,
+} from './ops/dump.js';
+export { type CompressOptions, type CompressResult, type CompressedSegment, compressLog } from './ops/compress.js';
+export { type PruneResult, type PrunedSegment, pruneLog } from './ops/prune.js';
+export { type ResetPlan, planResetTo, resetLog } from './ops/reset.js';
+export { type RebuildOptions, type RebuildResult, type RebuiltIndex, rebuildIndexes } from './ops/index-rebuild.js';
+// Replaying SpacetimeDB logs into tables (src/replay).
+export {
+  type AlgebraicType,
+  type ColumnSchema,
+  type Json,
+  type MajorVersion,
+  type ReplayErrorReason,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayedTable,
+  type Row,
+  type RowCodec,
+  type SchemaUse,
+  type SystemTableSchema,
+  type TableSchema,
+  LiveTable,
+  ReplayError,
+  ReplayVisitor,
+  SYSTEM_TABLES,
+  SchemaError,
+  SchemaRegistry,
+  decodeAlgebraicType,
+  encodeAlgebraicType,
+  replay,
+  rowCodec,
+  rowToJson,
+  systemTables,
+  valueToJson,
+} from './replay/index.js';

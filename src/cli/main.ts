@@ -1,8 +1,17 @@
 #!/usr/bin/env node
 /** `clog`: inspect, verify, copy and repair SpacetimeDB commitlogs. Parses arguments and prints; the work is in the library. */
 import { Command, CommanderError } from 'commander';
+import { registerCompress } from './commands/compress.js';
+import { registerDump } from './commands/dump.js';
+import { registerIndex } from './commands/index.js';
+import { registerInfo } from './commands/info.js';
 import { registerMirror } from './commands/mirror.js';
+import { registerPrune } from './commands/prune.js';
+import { registerResetTo } from './commands/reset-to.js';
 import { registerServe } from './commands/serve.js';
+import { registerTail } from './commands/tail.js';
+import { registerVerify } from './commands/verify.js';
+import { registerReplayCommands } from './commands/tables.js';
 import { EXIT_ERROR, UsageError, reportError, setDebug } from './output.js';
 
 export function buildProgram(): Command {
@@ -13,8 +22,17 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .hook('preAction', (cmd) => setDebug(Boolean(cmd.opts().debug)));
+  registerInfo(program);
+  registerVerify(program);
+  registerDump(program);
+  registerTail(program);
+  registerCompress(program);
+  registerResetTo(program);
+  registerIndex(program);
+  registerPrune(program);
   registerServe(program);
   registerMirror(program);
+  registerReplayCommands(program);
   return program;
 }
 

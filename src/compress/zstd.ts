@@ -2,8 +2,12 @@
  * The zstd binding (zstd-napi, built from its bundled libzstd source). Decompression writes into
  * buffers sized from the seek table, never from a size claimed inside a frame header.
  */
+import { createRequire } from 'node:module';
 import { Compressor } from 'zstd-napi';
-import * as binding from 'zstd-napi/binding.js';
+import type * as Binding from 'zstd-napi/binding.js';
+
+// The package is CommonJS: under Node's ESM loader a namespace import of it holds only `default`.
+const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof Binding;
 import { InvalidDataError, messageOf } from '../errors.js';
 
 /** Level 3 is zstd's default, which the reference asks for with level 0. */

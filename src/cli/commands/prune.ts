@@ -1,0 +1,52 @@
+/** `clog prune <dir> --before <offset>`: deletes whole old segments; a dry run unless --yes. */
+import type { Command } from 'commander';
+import { type PruneResult, pruneLog } from '../../index.js';
+import { formatBytes, parseOffsetArg } from '../output.js';
+
+interface PruneFlags {
+  before: string;
+  yes?: boolean;
+  execute?: boolean;
+  json?: boolean;
+}
+
+function summary(r: PruneResult): string {
+  const verb = r.executed ? 'deleted' : 'would delete';
+  const lines = r.segments.map((s) => `${verb} segment ${s.segment} (offsets ${s.segment}..${s.end - 1}, ${formatBytes(s.bytes)})`);
+  const n = r.segments.length;
+  lines.push(
+    n === 0
+      ? `nothing to prune: no sealed segment ends before offset ${r.before}`
+      : `${verb} ${n} segment${n === 1 ? '' : 's'}, ${formatBytes(r.bytes)}; the log now starts at segment ${r.firstKeptSegment}` +
+          (r.executed ? '' : ' (dry run: add --yes to delete)'),
+  );
+  return lines.join('\n');
+}
+
+export function registerPrune(program: Command): void {
+  program
+    .command('prune')
+    .description('delete whole sealed segments whose transactions all come before an offset (dry run by default)')
+    .argument('<dir>', 'log directory')
+    .requiredOption('--before <offset>', 'delete segments that end before this transaction offset')
+    .option('--yes', 'really delete (default: only show what would be deleted)')
+    .option('--execute', 'same as --yes')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+A segment ends where the next one starts (its file name). The newest segment is never deleted, and
+segments go oldest first, so an interrupted prune leaves a log without holes. Typical use: after a
+snapshot at offset N, 'clog prune <dir> --before N --yes' drops what the snapshot covers. Deleting is
+refused (exit 2) while a writer holds the log's lock file (commitlog.lock); a dry run never is.
+
+Examples:
+  clog prune ./db/clog --before 1000000
+  clog prune ./db/clog --before 1000000 --yes`,
+    )
+    .action((dir: string, flags: PruneFlags) => {
+      const before = parseOffsetArg(flags.before, 'before');
+      const result = pruneLog(dir, before, { execute: flags.yes === true || flags.execute === true });
+      process.stdout.write((flags.json ? JSON.stringify(result) : summary(result)) + '\n');
+    });
+}

@@ -1,0 +1,128 @@
+/**
+ * `logInfo(dir)`: what a log directory holds, segment by segment (the `clog info` command): file and
+ * decompressed sizes, offsets, epochs, format version, compression, offset index coverage. Read-only;
+ * a damaged segment is described up to the damage, with the reason in `error` (`verify` says more).
+ */
+import { segmentFileName } from '../repo/repo.js';
+import { type IndexSummary, IndexCheck } from './index-check.js';
+import { fileSize, listLogDir, openLogDir } from './log-dir.js';
+import { scanSegment } from './segment-scan.js';
+
+export interface SegmentIndexInfo extends IndexSummary {
+  /** Share of the segment's bytes before the last entry's commit: how far a lookup can jump, 0..1. */
+  coverage: number;
+}
+
+export interface SegmentInfo {
+  /** First offset (from the file name). */
+  segment: number;
+  file: string;
+  /** Length of the file on disk. */
+  bytes: number;
+  /** Length of the segment's content: the decompressed length for a compressed segment. */
+  size: number;
+  compressed: boolean;
+  /** Log format version from the segment header (null if the header is unreadable). */
+  version: number | null;
+  checksumAlgorithm: number | null;
+  /** Readable commits (up to the first damaged one). */
+  commits: number;
+  /** First and last transaction offset of those commits (null if none). */
+  minTxOffset: number | null;
+  maxTxOffset: number | null;
+  minEpoch: number | null;
+  maxEpoch: number | null;
+  index: SegmentIndexInfo | null;
+  /** Why reading stopped early, or null. */
+  error: string | null;
+}
+
+export interface LogInfo {
+  dir: string;
+  segments: SegmentInfo[];
+  totals: {
+    segments: number;
+    compressedSegments: number;
+    /** Bytes on disk of segments and index files. */
+    bytes: number;
+    /** Decompressed segment bytes. */
+    size: number;
+    commits: number;
+    minTxOffset: number | null;
+    maxTxOffset: number | null;
+    maxEpoch: number | null;
+  };
+}
+
+export function logInfo(dir: string): LogInfo {
+  const repo = openLogDir(dir);
+  const segments: SegmentInfo[] = [];
+  for (const segment of listLogDir(repo.root).offsets) segments.push(segmentInfo(repo, segment));
+  const withCommits = segments.filter((s) => s.commits > 0);
+  const epochs = withCommits.map((s) => s.maxEpoch!);
+  return {
+    dir: repo.root,
+    segments,
+    totals: {
+      segments: segments.length,
+      compressedSegments: segments.filter((s) => s.compressed).length,
+      bytes: segments.reduce((sum, s) => sum + s.bytes + (s.index?.bytes ?? 0), 0),
+      size: segments.reduce((sum, s) => sum + s.size, 0),
+      commits: segments.reduce((sum, s) => sum + s.commits, 0),
+      minTxOffset: withCommits.length > 0 ? withCommits[0]!.minTxOffset : null,
+      maxTxOffset: withCommits.length > 0 ? withCommits[withCommits.length - 1]!.maxTxOffset : null,
+      maxEpoch: epochs.length > 0 ? Math.max(...epochs) : null,
+    },
+  };
+}
+
+function segmentInfo(repo: ReturnType<typeof openLogDir>, segment: number): SegmentInfo {
+  const file = segmentFileName(segment);
+  const info: SegmentInfo = {
+    segment,
+    file,
+    bytes: fileSize(repo.root, file) ?? 0,
+    size: 0,
+    compressed: false,
+    version: null,
+    checksumAlgorithm: null,
+    commits: 0,
+    minTxOffset: null,
+    maxTxOffset: null,
+    minEpoch: null,
+    maxEpoch: null,
+    index: null,
+    error: null,
+  };
+  const index = IndexCheck.open(repo, segment);
+  for (const ev of scanSegment(repo, segment)) {
+    switch (ev.type) {
+      case 'file':
+        info.size = ev.size;
+        info.compressed = ev.compressed;
+        break;
+      case 'header':
+        info.version = ev.header.logFormatVersion;
+        info.checksumAlgorithm = ev.header.checksumAlgorithm;
+        break;
+      case 'problem':
+        info.error = `byte ${ev.byteOffset}: ${ev.message}`;
+        break;
+      case 'commit': {
+        const c = ev.commit;
+        info.commits++;
+        info.minTxOffset ??= c.minTxOffset;
+        info.maxTxOffset = c.minTxOffset + c.n - 1;
+        info.minEpoch = info.minEpoch === null ? c.epoch : Math.min(info.minEpoch, c.epoch);
+        info.maxEpoch = info.maxEpoch === null ? c.epoch : Math.max(info.maxEpoch, c.epoch);
+        break;
+      }
+    }
+  }
+  if (index) {
+    const s = index.summary;
+    const coverage = s.lastByteOffset !== null && info.size > 0 ? Math.min(1, s.lastByteOffset / info.size) : 0;
+    info.index = { ...s, coverage: Math.round(coverage * 1000) / 1000 };
+  }
+  return info;
+}

@@ -1,0 +1,91 @@
+/**
+ * A log directory as the maintenance tools see it: checked to exist (the `FsRepo` constructor would
+ * create a missing one, QUIRK Q35, which a read-only tool must not do), and listed raw, so names the
+ * readers skip or misread (SPEC §2.1, QUIRK Q36) can be reported.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidInputError, NotFoundError, fromSystemError } from '../errors.js';
+import { FsRepo } from '../repo/fs.js';
+import { INDEX_FILE_EXT, SEGMENT_FILE_EXT, parseSegmentFileName, segmentFileName } from '../repo/repo.js';
+
+/** Opens an existing log directory; throws `NotFoundError` if it is missing, `InvalidInputError` if not a directory. */
+export function openLogDir(dir: string): FsRepo {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no such log directory: ${dir}`);
+    throw fromSystemError(e, `stat ${dir}`);
+  }
+  if (!st.isDirectory()) throw new InvalidInputError(`not a directory: ${dir}`);
+  return new FsRepo(dir);
+}
+
+export interface SegmentFileEntry {
+  name: string;
+  /** The offset the readers list it under; null when they skip it. */
+  offset: number | null;
+  /** Why the readers skip or cannot open it by this name, or null for a proper `{offset:020}.stdb.log`. */
+  issue: string | null;
+}
+
+export interface LogDirListing {
+  /** Offsets the readers list (`existingOffsets`), ascending, without duplicates. */
+  offsets: number[];
+  /** Every entry whose name ends in `.stdb.log`. */
+  segmentFiles: SegmentFileEntry[];
+  /** Offsets of `{offset:020}.stdb.ofs` files, ascending. */
+  indexOffsets: number[];
+}
+
+/** Lists the directory without following symlinks, the way `FsRepo.existingOffsets` does, but keeps what it skips. */
+export function listLogDir(dir: string): LogDirListing {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw fromSystemError(e, `list ${dir}`);
+  }
+  const offsets = new Set<number>();
+  const segmentFiles: SegmentFileEntry[] = [];
+  const indexOffsets: number[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name.endsWith(INDEX_FILE_EXT) && entry.isFile()) {
+      const stem = name.slice(0, -INDEX_FILE_EXT.length);
+      if (/^[0-9]{20}$/.test(stem) && Number(stem) <= Number.MAX_SAFE_INTEGER) indexOffsets.push(Number(stem));
+      continue;
+    }
+    if (!name.endsWith(SEGMENT_FILE_EXT)) continue;
+    const parsed = parseSegmentFileName(name);
+    const offset = typeof parsed === 'number' ? parsed : null;
+    let issue: string | null = null;
+    if (parsed === null) issue = 'not a segment name (readers ignore it)';
+    else if (parsed === 'unsafe') issue = 'starts beyond Number.MAX_SAFE_INTEGER (not supported)';
+    else if (entry.isSymbolicLink()) issue = 'a symbolic link (readers ignore it)';
+    else if (!entry.isFile()) issue = 'not a regular file (readers ignore it)';
+    else if (name !== segmentFileName(parsed)) {
+      issue = `listed as segment ${parsed}, but readers open ${segmentFileName(parsed)}`;
+    }
+    // Readers list every regular file that parses, whatever its spelling; they then open the 20-digit name.
+    if (offset !== null && entry.isFile()) offsets.add(offset);
+    segmentFiles.push({ name, offset, issue });
+  }
+  segmentFiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    offsets: [...offsets].sort((a, b) => a - b),
+    segmentFiles,
+    indexOffsets: indexOffsets.sort((a, b) => a - b),
+  };
+}
+
+/** Size of a file in the log directory, or null if it does not exist. */
+export function fileSize(dir: string, name: string): number | null {
+  try {
+    return fs.statSync(path.join(dir, name)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fromSystemError(e, `stat ${path.join(dir, name)}`);
+  }
+}

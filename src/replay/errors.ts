@@ -1,0 +1,35 @@
+/** Replay failures: each names the transaction offset (and table, where known) it stopped at. */
+import { CommitlogError, ErrorCodes, messageOf } from '../errors.js';
+
+export type ReplayErrorReason =
+  /** A mutation names a table neither the system tables nor the log's `st_table`/`st_column` describe. */
+  | 'UnknownTable'
+  /** `st_table`/`st_column` rows that do not make a usable schema (gaps, undecodable column types). */
+  | 'BadSchema'
+  /** A row, or the Txdata around it, does not decode (truncated, bad tags, trailing bytes...). */
+  | 'Damaged'
+  /** The segment's log format version is newer than the Txdata decoder reads. */
+  | 'UnsupportedVersion';
+
+export class ReplayError extends CommitlogError {
+  constructor(
+    readonly reason: ReplayErrorReason,
+    /** The tx offset of the record being replayed. */
+    readonly offset: number,
+    detail: string,
+    readonly tableId?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCodes.TXDATA_DECODE, `replay stopped at tx offset ${offset}: ${detail}`, options);
+  }
+}
+
+/** The first `ReplayError` in a chain of causes (the Txdata decoder wraps visitor errors). */
+export function findReplayError(e: unknown): ReplayError | null {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 16; c = c.cause, depth++) {
+    if (c instanceof ReplayError) return c;
+  }
+  return null;
+}
+
+export { messageOf };

@@ -1,0 +1,33 @@
+/** Replaying SpacetimeDB logs into tables (issue 6): re-exports only. */
+export {
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayedTable,
+  replay,
+} from './replay.js';
+export { ReplayError, type ReplayErrorReason } from './errors.js';
+export { LiveTable, ReplayVisitor } from './visitor.js';
+export { SchemaError, SchemaRegistry, type SchemaUse, type TableSchema } from './schema.js';
+export {
+  type ColumnSchema,
+  type MajorVersion,
+  type SystemTableSchema,
+  ST_COLUMN_ID,
+  ST_RESERVED_SEQUENCE_RANGE,
+  ST_TABLE_ID,
+  ST_VIEW_ID,
+  SYSTEM_TABLES,
+  systemTables,
+} from './system-tables.js';
+export { type Json, rowToJson, toHex, valueToJson } from './json.js';
+export {
+  type AlgebraicType,
+  type Row,
+  type RowCodec,
+  decodeAlgebraicType,
+  encodeAlgebraicType,
+  option,
+  product,
+  rowCodec,
+  sum,
+} from './stdb.js';

@@ -1,0 +1,206 @@
+/**
+ * The replay's `TxdataVisitor`: decodes every row with its table's schema (through the `spacetimedb`
+ * package) and folds it into in-memory tables. Inserts add a row, deletes remove an equal row (equal
+ * BSATN bytes; a delete of a row that is not live only counts), truncates clear the table. Rows of
+ * `st_table`/`st_column` update the schema registry as they are applied, so a table created in a
+ * transaction decodes in that same transaction (its meta rows come first: mutations are ordered by
+ * table id, and system tables have the smallest ids).
+ */
+import type { BufReader } from '../payload/buf-reader.js';
+import type { Inputs, TableId } from '../payload/txdata.js';
+import type { TxdataVisitor } from '../payload/visitor.js';
+import { ReplayError } from './errors.js';
+import { SchemaError, SchemaRegistry, type SchemaUse, type TableSchema } from './schema.js';
+import { BinaryReader, type Row } from './stdb.js';
+import { type MajorVersion, ST_COLUMN_ID, ST_TABLE_ID } from './system-tables.js';
+
+/** One table's state: live rows keyed by their BSATN bytes, in insertion order, with multiplicities. */
+export class LiveTable {
+  readonly rows = new Map<string, { row: Row; n: number }>();
+  inserts = 0;
+  deletes = 0;
+  truncates = 0;
+  /** How many live rows (duplicates counted). */
+  size = 0;
+
+  constructor(readonly tableId: number) {}
+
+  insert(key: string, row: Row): void {
+    this.inserts++;
+    this.size++;
+    const e = this.rows.get(key);
+    if (e) e.n++;
+    else this.rows.set(key, { row, n: 1 });
+  }
+
+  /** Returns whether a live row was removed. */
+  delete(key: string): boolean {
+    this.deletes++;
+    const e = this.rows.get(key);
+    if (!e) return false;
+    this.size--;
+    if (--e.n === 0) this.rows.delete(key);
+    return true;
+  }
+
+  truncate(): void {
+    this.truncates++;
+    this.rows.clear();
+    this.size = 0;
+  }
+
+  *liveRows(): IterableIterator<Row> {
+    for (const { row, n } of this.rows.values()) for (let i = 0; i < n; i++) yield row;
+  }
+
+  /** Live rows whose key is not in `except`. */
+  *liveRowsExcept(except: ReadonlySet<string>): IterableIterator<Row> {
+    for (const [key, { row, n }] of this.rows) if (!except.has(key)) for (let i = 0; i < n; i++) yield row;
+  }
+}
+
+function rowKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+export class ReplayVisitor implements TxdataVisitor<Row> {
+  readonly tables = new Map<number, LiveTable>();
+  readonly registry: SchemaRegistry;
+  readonly reducers = new Map<string, number>();
+  /** The name each table had when last seen (tables can be dropped from st_table later). */
+  readonly names = new Map<number, string>();
+  offset = -1;
+  /** This transaction's changes to st_table/st_column, to see the meta tables as they were before it. */
+  private readonly txInserted = new Map<number, Set<string>>();
+  private readonly txDeleted = new Map<number, Row[]>();
+  private readonly bin = new BinaryReader(new Uint8Array(0));
+  private binBytes: Uint8Array | null = null;
+
+  constructor(version: MajorVersion | 'all' = 'all') {
+    this.registry = new SchemaRegistry((id, use) => this.metaRows(id, use), version);
+  }
+
+  private *metaRows(metaTableId: number, use: SchemaUse): IterableIterator<Row> {
+    const t = this.tables.get(metaTableId);
+    if (use === 'insert') {
+      if (t) yield* t.liveRows();
+      return;
+    }
+    if (t) yield* t.liveRowsExcept(this.txInserted.get(metaTableId) ?? new Set());
+    yield* this.txDeleted.get(metaTableId) ?? [];
+  }
+
+  private static isMeta(tableId: number): boolean {
+    return tableId === ST_TABLE_ID || tableId === ST_COLUMN_ID;
+  }
+
+  table(tableId: number): LiveTable {
+    let t = this.tables.get(tableId);
+    if (!t) this.tables.set(tableId, (t = new LiveTable(tableId)));
+    return t;
+  }
+
+  visitTxStart(offset: number): void {
+    this.offset = offset;
+    this.endMetaChanges();
+  }
+
+  visitTxEnd(): void {
+    this.endMetaChanges();
+  }
+
+  /** Schemas built from the "before" view during the transaction are stale after it. */
+  private endMetaChanges(): void {
+    if (this.txInserted.size === 0 && this.txDeleted.size === 0) return;
+    for (const [id, rows] of this.txDeleted) for (const r of rows) this.registry.onMetaRowChanged(id, r);
+    for (const [id, keys] of this.txInserted) {
+      const t = this.tables.get(id);
+      for (const k of keys) {
+        const e = t?.rows.get(k);
+        if (e) this.registry.onMetaRowChanged(id, e.row);
+      }
+    }
+    this.txInserted.clear();
+    this.txDeleted.clear();
+  }
+
+  visitInputs(inputs: Inputs): void {
+    this.reducers.set(inputs.reducerName, (this.reducers.get(inputs.reducerName) ?? 0) + 1);
+  }
+
+  visitInsert(tableId: TableId, reader: BufReader): Row {
+    const { schema, row, key } = this.readRow(tableId, reader, 'insert');
+    this.table(tableId).insert(key, row);
+    this.names.set(tableId, schema.name);
+    if (ReplayVisitor.isMeta(tableId)) {
+      let keys = this.txInserted.get(tableId);
+      if (!keys) this.txInserted.set(tableId, (keys = new Set()));
+      keys.add(key);
+      this.registry.onMetaRowChanged(tableId, row);
+    }
+    return row;
+  }
+
+  visitDelete(tableId: TableId, reader: BufReader): Row {
+    const { schema, row, key } = this.readRow(tableId, reader, 'delete');
+    // A row the log never inserted (e.g. sequence rows the engine rewrites at startup) changes nothing.
+    if (this.table(tableId).delete(key) && ReplayVisitor.isMeta(tableId)) {
+      let rows = this.txDeleted.get(tableId);
+      if (!rows) this.txDeleted.set(tableId, (rows = []));
+      rows.push(row);
+      this.registry.onMetaRowChanged(tableId, row);
+    }
+    this.names.set(tableId, schema.name);
+    return row;
+  }
+
+  skipRow(tableId: TableId, reader: BufReader): void {
+    this.readRow(tableId, reader, 'insert');
+  }
+
+  visitTruncate(tableId: TableId): void {
+    const t = this.table(tableId);
+    if (ReplayVisitor.isMeta(tableId)) this.registry.invalidateAll();
+    t.truncate();
+    try {
+      this.names.set(tableId, this.registry.schema(tableId).name);
+    } catch {
+      // Truncating a table nothing describes is harmless: it is listed by id.
+    }
+  }
+
+  private schemaOf(tableId: number, use: SchemaUse): TableSchema {
+    try {
+      return this.registry.schema(tableId, use);
+    } catch (e) {
+      if (!(e instanceof SchemaError)) throw e;
+      const reason = e.kind === 'unknown' ? 'UnknownTable' : 'BadSchema';
+      throw new ReplayError(reason, this.offset, e.message, tableId, { cause: e });
+    }
+  }
+
+  private readRow(tableId: number, reader: BufReader, use: SchemaUse): { schema: TableSchema; row: Row; key: string } {
+    const schema = this.schemaOf(tableId, use);
+    if (this.binBytes !== reader.bytes) {
+      this.bin.reset(reader.bytes);
+      this.binBytes = reader.bytes;
+    }
+    const start = reader.pos;
+    this.bin.offset = start;
+    let row: Row;
+    try {
+      row = schema.codec.decode(this.bin);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new ReplayError(
+        'Damaged',
+        this.offset,
+        `${use === 'insert' ? 'inserted' : 'deleted'} row of table ${tableId} (${schema.name}) at byte ${start} of the commit's records does not decode: ${msg}`,
+        tableId,
+        { cause: e },
+      );
+    }
+    const bytes = reader.getSlice(this.bin.offset - start);
+    return { schema, row, key: rowKey(bytes) };
+  }
+}

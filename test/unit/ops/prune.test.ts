@@ -1,0 +1,60 @@
+/** pruneLog (clog prune): whole sealed segments ending before an offset; dry run by default; never the newest. */
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { commits, pruneLog, verifyLog } from '../../../src/index.js';
+import { idxPath, segPath, tempLogs } from './log-fixtures.js';
+
+const FRAME = 26 + 50;
+const log40 = tempLogs(); // segments 0, 13, 26, 39
+
+const segBytes = (dir: string, s: number): number => fs.statSync(segPath(dir, s)).size + fs.statSync(idxPath(dir, s)).size;
+
+describe('pruneLog', () => {
+  it('a dry run lists the segments that end before the offset and deletes nothing', () => {
+    const dir = log40();
+    const bytes = segBytes(dir, 0) + segBytes(dir, 13);
+    const r = pruneLog(dir, 26);
+    expect(r).toEqual({
+      before: 26,
+      executed: false,
+      segments: [
+        { segment: 0, end: 13, bytes: segBytes(dir, 0) },
+        { segment: 13, end: 26, bytes: segBytes(dir, 13) },
+      ],
+      bytes,
+      firstKeptSegment: 26,
+    });
+    for (const s of [0, 13, 26, 39]) expect(fs.existsSync(segPath(dir, s))).toBe(true);
+  });
+
+  it('executing deletes those segments and their index files; the rest reads and verifies', () => {
+    const dir = log40();
+    const r = pruneLog(dir, 30, { execute: true });
+    expect(r.executed).toBe(true);
+    expect(r.segments.map((s) => s.segment)).toEqual([0, 13]);
+    for (const s of [0, 13]) {
+      expect(fs.existsSync(segPath(dir, s))).toBe(false);
+      expect(fs.existsSync(idxPath(dir, s))).toBe(false);
+    }
+    expect([...commits(dir)].map((c) => c.minTxOffset)).toEqual(Array.from({ length: 14 }, (_, i) => 26 + i));
+    expect(verifyLog(dir)).toEqual({ ok: true, commits: 14, problems: [] });
+  });
+
+  it('a segment is kept while any of its offsets is ≥ before; the newest is never deleted', () => {
+    const dir = log40();
+    expect(pruneLog(dir, 25).segments.map((s) => s.segment)).toEqual([0]);
+    expect(pruneLog(dir, 12).segments).toEqual([]);
+    expect(pruneLog(dir, 0).segments).toEqual([]);
+    const all = pruneLog(dir, Number.MAX_SAFE_INTEGER, { execute: true });
+    expect(all.segments.map((s) => s.segment)).toEqual([0, 13, 26]);
+    expect(all.firstKeptSegment).toBe(39);
+    expect(fs.statSync(segPath(dir, 39)).size).toBe(10 + FRAME);
+    expect(pruneLog(dir, Number.MAX_SAFE_INTEGER, { execute: true }).segments).toEqual([]);
+  });
+
+  it('rejects offsets that are not u64 values', () => {
+    const dir = log40();
+    expect(() => pruneLog(dir, -1)).toThrow();
+    expect(() => pruneLog(dir, 1.5)).toThrow();
+  });
+});
