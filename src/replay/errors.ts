@@ -1,4 +1,5 @@
 /** Replay failures: each names the transaction offset (and table, where known) it stopped at. */
+import { TxdataDecoderError } from '../payload/errors.js';
 import { CommitlogError, ErrorCodes, messageOf } from '../errors.js';
 
 export type ReplayErrorReason =
@@ -30,6 +31,18 @@ export function findReplayError(e: unknown): ReplayError | null {
     if (c instanceof ReplayError) return c;
   }
   return null;
+}
+
+/** A decoding failure at `offset` as a `ReplayError` (kept as is if it already is one). */
+export function wrapReplayError(e: unknown, offset: number): Error {
+  const found = findReplayError(e);
+  if (found) return found;
+  if (e instanceof TxdataDecoderError && e.kind === 'UnsupportedVersion') {
+    return new ReplayError('UnsupportedVersion', offset, e.message, undefined, { cause: e });
+  }
+  const cause = e instanceof TxdataDecoderError && e.cause !== undefined ? e.cause : e;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  return new ReplayError('Damaged', offset, `the Txdata does not decode: ${msg}`, undefined, { cause: e });
 }
 
 export { messageOf };

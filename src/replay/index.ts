@@ -31,3 +31,4 @@ export {
   rowCodec,
   sum,
 } from './stdb.js';
+export { type DecodedTableOps, type DecodedTransaction, decodedTransactions } from './transactions.js';

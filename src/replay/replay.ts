@@ -6,9 +6,8 @@ import * as fs from 'node:fs';
 import { NotFoundError, TraversalError } from '../errors.js';
 import { type LogSource, commitIterator } from '../log/free.js';
 import { BufReader } from '../payload/buf-reader.js';
-import { TxdataDecoderError } from '../payload/errors.js';
 import { consumeRecordFn } from '../payload/visitor.js';
-import { ReplayError, findReplayError } from './errors.js';
+import { ReplayError, wrapReplayError } from './errors.js';
 import type { Row } from './stdb.js';
 import { type ColumnSchema, type MajorVersion, ST_VIEW_ID } from './system-tables.js';
 import { ReplayVisitor } from './visitor.js';
@@ -51,17 +50,6 @@ export interface ReplayResult {
   reducers: Record<string, number>;
 }
 
-function wrap(e: unknown, offset: number): Error {
-  const found = findReplayError(e);
-  if (found) return found;
-  if (e instanceof TxdataDecoderError && e.kind === 'UnsupportedVersion') {
-    return new ReplayError('UnsupportedVersion', offset, e.message, undefined, { cause: e });
-  }
-  const cause = e instanceof TxdataDecoderError && e.cause !== undefined ? e.cause : e;
-  const msg = cause instanceof Error ? cause.message : String(cause);
-  return new ReplayError('Damaged', offset, `the Txdata does not decode: ${msg}`, undefined, { cause: e });
-}
-
 /**
  * Folds the log of `source` (a directory or a `Repo`) into tables. A damaged commit at the very end
  * of the log (a torn last write) ends the replay like `foldTransactions` (SPEC §7.5); any other
@@ -92,7 +80,7 @@ export function replay(source: LogSource, options: ReplayOptions = {}): ReplayRe
         try {
           consumeRecordFn(visitor, it.logFormatVersion, offset, reader);
         } catch (e) {
-          throw wrap(e, offset);
+          throw wrapReplayError(e, offset);
         }
         transactions++;
         lastOffset = offset;

@@ -1,6 +1,6 @@
 /** `clog dump <dir>`: one JSON line per commit, as the readers see them. */
 import type { Command } from 'commander';
-import { dumpCommits, TraversalError } from '../../index.js';
+import { decodedTransactions, dumpCommits, TraversalError } from '../../index.js';
 import { EXIT_PROBLEMS, UsageError, parseOffsetArg } from '../output.js';
 
 /** Output is batched: one write per this many bytes of lines. */
@@ -42,6 +42,7 @@ interface DumpFlags {
   from?: string;
   to?: string;
   records?: boolean;
+  txdata?: boolean;
   json?: boolean;
 }
 
@@ -53,6 +54,7 @@ export function registerDump(program: Command): void {
     .option('--from <offset>', 'start with the commit holding this transaction offset', '0')
     .option('--to <offset>', 'end with the commit holding this transaction offset (inclusive)')
     .option('--records', 'add the records of each commit as a hex string ("records")')
+    .option('--txdata', 'one line per transaction instead, decoded: reducer, and per table the rows inserted and deleted')
     .option('--json', 'JSON lines (the default and only format; accepted for uniformity)')
     .addHelpText(
       'after',
@@ -64,7 +66,11 @@ the first damaged or out-of-order commit, which is reported on stderr (exit code
 Examples:
   clog dump ./db/clog
   clog dump ./db/clog --from 1000 --to 1999
-  clog dump ./db/clog --records | jq -r .records`,
+  clog dump ./db/clog --records | jq -r .records
+  clog dump ./db/clog --txdata --from 100 --to 120
+
+With --txdata the log is replayed from its start (row types come from its system tables) and each
+transaction in the range prints {offset, reducer, args, output, inserts, deletes, truncates}.`,
     )
     .action((dir: string, flags: DumpFlags) => {
       const from = parseOffsetArg(flags.from ?? '0', 'from');
@@ -72,7 +78,8 @@ Examples:
       if (to !== undefined && to < from) throw new UsageError(`--to ${to} is below --from ${from}`);
       const out = new LineWriter();
       try {
-        for (const c of dumpCommits(dir, { from, to, records: flags.records })) out.line(c);
+        const lines = flags.txdata ? decodedTransactions(dir, { from, to }) : dumpCommits(dir, { from, to, records: flags.records });
+        for (const line of lines) out.line(line);
       } catch (e) {
         out.flush();
         if (e instanceof TraversalError) return reportTraversalError(e);
