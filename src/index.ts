@@ -115,3 +115,4 @@ export {
   systemTables,
   valueToJson,
 } from './replay/index.js';
+export { DurableLog, type DurableLogOptions, type DurableLogStats, LogWriteFailedError } from './durable/index.js';
