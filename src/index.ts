@@ -116,3 +116,4 @@ export {
   valueToJson,
 } from './replay/index.js';
 export { DurableLog, type DurableLogOptions, type DurableLogStats, LogWriteFailedError } from './durable/index.js';
+export { type ArmOptions, type FaultKind, type FaultyRepoOptions, type InjectedFault, FAULT_KINDS, FaultyRepo, seededRandom } from './repo/faulty.js';

@@ -9,6 +9,7 @@ import {
   AssertionError,
   ClosedError,
   FsyncFailedError,
+  InvalidCommitError,
   InvalidInputError,
   PoisonedError,
   type TraversalError,
@@ -17,6 +18,7 @@ import {
 import type { Decoder, Encoder } from '../payload/decoder.js';
 import type { Repo } from '../repo/repo.js';
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
+import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
 import { closeQuietly, createSegmentWriter, resumeSegmentWriter } from '../segment/resume.js';
 import type { Committed, SegmentWriter } from '../segment/writer.js';
 import { debug } from './debug.js';
@@ -81,6 +83,20 @@ export class GenericLog<T = Uint8Array> {
         repo.removeSegment(last);
         continue;
       }
+      if (repo.isCompressed(last)) {
+        // Upstream #4650 (adopted for data safety, Q34): a compressed newest segment is sealed; a new
+        // segment starts after it. 1.3.0 refused to open, which an interrupted resetTo or an empty
+        // head dropped by #4863 can bring about.
+        const meta = sealedMetadata(repo, last);
+        if (meta.txRange.end === meta.txRange.start) {
+          repo.removeSegment(last);
+          continue;
+        }
+        debug('open: segment %d is compressed, starting segment %d after it', last, meta.txRange.end);
+        tail.push(last);
+        head = createSegmentWriter(repo, opts, meta.maxEpoch, meta.txRange.end);
+        break;
+      }
       const r = resumeSegmentWriter(repo, opts, last);
       if (r.kind === 'resumed') {
         head = r.writer;
@@ -127,9 +143,27 @@ export class GenericLog<T = Uint8Array> {
       return this.head.commitPending();
     } catch (e) {
       debug('commit at offset %d failed (%s): starting a new segment', this.head.nextTxOffset(), messageOf(e));
+      this.sealTornHead();
       this.startNewSegment(); // if this throws, its error wins (QUIRK Q39)
       throw e;
     }
+  }
+
+  /**
+   * After a failed write (FIX, beyond 1.3.0): cut the partial commit off the head, so a retry that
+   * stays in this segment (its replacement could not be created) never lands after torn bytes, and
+   * fdatasync what the head holds, so a later `sync` of another segment never reports commits of this
+   * one durable while they are not. A failing fdatasync poisons the log, as in `sync`.
+   */
+  private sealTornHead(): void {
+    const head = this.head;
+    try {
+      head.file.truncate(head.bytesWritten);
+    } catch (e) {
+      debug('cutting the torn tail of segment %d failed: %s', head.minTxOffset, messageOf(e));
+      head.torn = true;
+    }
+    this.syncHead();
   }
 
   /** fdatasync the head segment. A failure poisons the log (an fsync error cannot be retried). */
@@ -373,6 +407,19 @@ export class GenericLog<T = Uint8Array> {
   /** For tests of exotic states: direct access to the head writer (Rust tests poke `head.pending`). */
   get headWriter(): SegmentWriter {
     return this.head;
+  }
+}
+
+/** Metadata of a sealed (compressed) segment, read through its decompressed view; its valid prefix if damaged. */
+function sealedMetadata(repo: Repo, offset: number): SegmentMetadata {
+  const file = repo.openSegmentReader(offset);
+  try {
+    return extractMetadata(offset, file, null);
+  } catch (e) {
+    if (e instanceof InvalidCommitError) return e.sofar;
+    throw e;
+  } finally {
+    closeQuietly(file);
   }
 }
 

@@ -15,6 +15,17 @@ import { debug } from './debug.js';
  * `segments` ascending; processed newest first.
  */
 export function resetToInternal(repo: Repo, segments: readonly number[], offset: number): void {
+  // Find the segment that will be cut and uncompress it before anything is removed: if the rewrite
+  // fails, the log is unchanged instead of ending in a compressed segment that cannot be resumed (Q34).
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const segment = segments[i]!;
+    if (segment > offset) continue;
+    const end = validPrefixUpTo(repo, segment, offset);
+    end.index?.close();
+    if (end.position === SEGMENT_HEADER_LEN) continue;
+    if (repo.isCompressed(segment)) repo.uncompressSegment(segment);
+    break;
+  }
   for (let i = segments.length - 1; i >= 0; i--) {
     const segment = segments[i]!;
     if (segment > offset) {

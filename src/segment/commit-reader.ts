@@ -72,6 +72,24 @@ export class CommitReader {
   }
 
   /**
+   * The complete v1 commit at `position` (CRC verified), without moving this reader. Used to check an
+   * offset index entry before trusting it (upstream #5493): a header alone can be matched by bytes in
+   * the middle of another commit. Null when fewer than a header's bytes are there; throws like `next`.
+   */
+  commitAtV1(position: number): StoredCommit | null {
+    const saved = this.position;
+    this.position = position;
+    try {
+      const header = this.peekHeaderV1();
+      if (header === null) return null;
+      const { bytes, at, owned } = this.readExact(frameLen(header, 1), header.minTxOffset);
+      return decodeCommitFrame(bytes, at, header, 1, !owned);
+    } finally {
+      this.position = saved;
+    }
+  }
+
+  /**
    * `decodeStoredCommit` over the file: null at EOF (fewer than a header's bytes left, consumed),
    * `UnexpectedEofError` for a commit cut short (rest consumed), `ChecksumMismatchError` for a bad CRC
    * (positioned after the commit).

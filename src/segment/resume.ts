@@ -45,7 +45,14 @@ export function createSegmentWriter(
     file.append(header, 0, header.length);
     file.sync();
   } catch (e) {
-    file.close();
+    closeQuietly(file);
+    // A segment without its header holds nothing: left in place it would sit inside the log and make
+    // traversal fail there, or block the retry that creates it again.
+    try {
+      repo.removeSegment(offset);
+    } catch (removal) {
+      debug('removing segment %d after its header failed: %s', offset, messageOf(removal));
+    }
     throw e;
   }
   debug('created segment %d (epoch %d)', offset, epoch);
@@ -78,6 +85,9 @@ export function resumeSegmentWriter(repo: Repo, options: Options, offset: number
       if (!(e instanceof InvalidCommitError)) throw e;
       if (e.sofar.txRange.end > e.sofar.txRange.start) {
         debug('segment %d: invalid commit after offset %d, starting a new segment: %s', offset, e.sofar.txRange.end, e.message);
+        // The valid prefix may never have been synced by the process that wrote it; the next segment
+        // builds on it, so make it durable first (FIX: 1.3.0 does not).
+        file.sync();
         return { kind: 'corrupt', sofar: e.sofar };
       }
       if (e.cause instanceof UnexpectedEofError) {

@@ -7,7 +7,7 @@ import { COMMIT_HEADER_LEN, FRAMING_LEN, MAX_RECORDS_IN_COMMIT, MAX_RECORDS_LEN,
 import { crc32c } from '../codec/crc32c.js';
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { writeU32 } from '../codec/u64.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, IoError } from '../errors.js';
 import type { OffsetIndexWriter } from '../index/offset-index-writer.js';
 import { ByteWriter } from '../payload/byte-writer.js';
 import { type Encoder, rawEncoder } from '../payload/decoder.js';
@@ -39,6 +39,9 @@ export class PendingCommit {
 }
 
 export class SegmentWriter {
+  /** A failed write left bytes after `bytesWritten` that could not be cut: appending is refused. */
+  torn = false;
+
   constructor(
     readonly file: StorageFile,
     /** First tx offset of the segment (its file name). */
@@ -88,6 +91,11 @@ export class SegmentWriter {
   commitPending(): Committed | null {
     const p = this.pending;
     if (p.n === 0) return null;
+    if (this.torn) {
+      throw new IoError(`segment ${this.minTxOffset} ends in a partial commit that could not be cut off; reopen the log`, {
+        errno: 'EIO',
+      });
+    }
     const len = p.recordsLen;
     const buf = p.records;
     buf.reserve(4);

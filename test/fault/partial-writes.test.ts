@@ -108,7 +108,8 @@ describe('X14 fork after torn write', () => {
     }
     expect(isEnospc(err)).toBe(true);
     expect(repo.existingOffsets()).toEqual([0, 13]);
-    expect(repo.segments.get(0)!.length).toBe(764 + 1); // one torn byte
+    // 1.3.0 leaves the torn byte; we cut it before rotating (FIX: a retry must never follow torn bytes)
+    expect(repo.segments.get(0)!.length).toBe(764);
     expect(log.commit()).toMatchObject({ txRange: { start: 13, end: 14 } });
     const rs = [...log.commitsFrom(0, { errors: 'yield' })];
     expect(rs.map((r) => r.ok && r.value.minTxOffset)).toEqual(cycle(0, 13));
@@ -144,6 +145,6 @@ describe('X14 fork after torn write', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(AlreadyExistsError);
-    expect(repo.segments.get(0)!.length).toBe(11);
+    expect(repo.segments.get(0)!.length).toBe(10); // the torn byte was cut off (FIX), the header stays
   });
 });

@@ -14,7 +14,6 @@ import {
   AssertionError,
   Commitlog,
   FsRepo,
-  InvalidDataError,
   TraversalError,
   commitIterator,
   commits,
@@ -172,13 +171,19 @@ describe('resetTo into a compressed segment (Q18 FIX)', () => {
 });
 
 describe('compressed segments that cannot be used', () => {
-  it('a compressed last segment cannot be resumed (Q34)', () => {
+  it('a compressed last segment is sealed: open starts a new segment after it (upstream #4650, not Q34)', () => {
     const dir = tmpDir();
-    writeLog(dir, 40);
+    writeLog(dir, 40); // segments 0 and 29 (29..39)
     const repo = new FsRepo(dir);
-    repo.compressSegment(repo.existingOffsets().at(-1)!);
-    expect(() => Commitlog.open(dir, OPTS)).toThrow(InvalidDataError);
-    expect([...commits(dir)].length).toBe(40); // still readable
+    repo.compressSegment(29);
+    const log = Commitlog.open(dir, OPTS);
+    expect(log.maxCommittedOffset()).toBe(39);
+    expect(repo.existingOffsets()).toEqual([0, 29, 40]);
+    log.append(new Uint8Array(256).fill(7));
+    log.flush();
+    log.close();
+    expect(repo.isCompressed(29)).toBe(true);
+    expect([...commits(dir)].map((c) => c.minTxOffset)).toEqual([...Array(41).keys()]);
   });
 
   /** Segments 0, 29, 58 (head); 0 and 29 compressed, then 29 damaged (a segment after accepted commits). */
