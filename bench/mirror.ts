@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listen } from '../src/server/http.js';
 import { mirror } from '../src/server/mirror.js';
-import { type Measurement, environment, environmentLines, resultsTable } from './report.js';
+import { positiveInt, type Measurement, environment, environmentLines, resultsTable } from './report.js';
 import { RECORDS_PER_COMMIT, RecordSource, appendLog, dirBytes, rawRead, segmentFiles } from './workloads.js';
 
 const DEFAULT_RECORDS = 1_000_000;
@@ -48,12 +48,6 @@ function parseArgs(argv: readonly string[]): Args {
   if (records !== null) args.records = records;
   args.records = Math.ceil(args.records / RECORDS_PER_COMMIT) * RECORDS_PER_COMMIT;
   return args;
-}
-
-function positiveInt(key: string, value: string): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, got ${value}`);
-  return n;
 }
 
 async function seconds(fn: () => unknown): Promise<number> {

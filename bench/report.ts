@@ -116,3 +116,10 @@ export function updateBenchmarksFile(file: string, block: string, skeleton: (res
   else text = skeleton(generated);
   fs.writeFileSync(file, text);
 }
+
+/** A `--key=value` argument that must be a positive integer (underscores allowed: 4_000_000). */
+export function positiveInt(key: string, value: string): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, got ${value}`);
+  return n;
+}

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
+import { positiveInt,
   type Measurement,
   environment,
   environmentLines,
@@ -70,12 +70,6 @@ function parseArgs(argv: readonly string[]): Args {
   // Whole commits only, so every commit is the same size as the baseline's chunk.
   args.records = Math.ceil(args.records / RECORDS_PER_COMMIT) * RECORDS_PER_COMMIT;
   return args;
-}
-
-function positiveInt(key: string, value: string): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, got ${value}`);
-  return n;
 }
 
 function seconds(fn: () => void): number {
