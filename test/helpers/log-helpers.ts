@@ -216,3 +216,19 @@ export function snapshot(repo: MemoryRepo): Map<number, Uint8Array> {
   for (const [o, buf] of repo.segments) out.set(o, buf.bytes().slice());
   return out;
 }
+
+/**
+ * L6's setup: commits a record of `byte`s at the head's next offset, then writes that same commit a
+ * second time (an exact duplicate on disk). Returns the commit.
+ */
+export function commitTwice(
+  log: GenericLog,
+  record: Uint8Array,
+): { minTxOffset: number; epoch: number; n: number; records: Uint8Array } {
+  log.append(record);
+  const commit = pendingCopy(log);
+  log.commit();
+  setPending(log, commit);
+  log.commit();
+  return commit;
+}

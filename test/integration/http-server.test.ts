@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Commitlog, MAGIC, commits, existingSegmentOffsets, segmentFileName, streamCommitsSync, type TxRange } from '../../src/index.js';
 import { listen } from '../../src/server/http.js';
+import { appendRandomCommits, rng } from '../helpers/common.js';
 
 /** Small segments so that every range test crosses segment boundaries and uses the offset index. */
 const OPTS = { maxSegmentSize: 64 * 1024, offsetIndexIntervalBytes: 1024 };
@@ -41,23 +42,9 @@ function streamed(dir: string, range: TxRange = {}): Buffer {
   return Buffer.concat([...streamCommitsSync(dir, range)]);
 }
 
-/** xorshift32, so the logs (and so the byte comparisons) are the same on every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32);
-}
-
-/** Appends `commits` commits of 1–4 records of 20–400 random bytes each; returns the log. */
-function appendCommits(log: Commitlog, commitCount: number, rand: () => number): void {
-  for (let c = 0; c < commitCount; c++) {
-    const n = 1 + Math.floor(rand() * 4);
-    for (let i = 0; i < n; i++) {
-      const rec = new Uint8Array(20 + Math.floor(rand() * 380));
-      for (let j = 0; j < rec.length; j++) rec[j] = (rand() * 256) | 0;
-      log.append(rec);
-    }
-    log.flush();
-  }
+/** Random flushed commits (seeded), shaped for these tests. */
+function appendCommits(log: Commitlog, count: number, rand: () => number): void {
+  appendRandomCommits(log, count, rand, { maxRecords: 4, minLen: 20, maxLen: 400 });
 }
 
 /** Byte position of every commit in its segment, from a traversal of the log (independent of the stream reader). */

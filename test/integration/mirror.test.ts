@@ -21,6 +21,7 @@ import {
 } from '../../src/index.js';
 import { listen } from '../../src/server/http.js';
 import { MirrorError, fetchMeta, mirror } from '../../src/server/mirror.js';
+import { appendRandomCommits, rng } from '../helpers/common.js';
 
 const SRC_OPTS = { maxSegmentSize: 64 * 1024, offsetIndexIntervalBytes: 1024 };
 const TOKEN = 'mirror-token';
@@ -45,23 +46,9 @@ afterAll(async () => {
   for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** xorshift32: the same logs on every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32);
-}
-
-/** `count` commits of 1–5 records of 16–600 random bytes. */
+/** Random flushed commits (seeded), shaped for these tests. */
 function appendCommits(log: Commitlog, count: number, rand: () => number): void {
-  for (let c = 0; c < count; c++) {
-    const n = 1 + Math.floor(rand() * 5);
-    for (let i = 0; i < n; i++) {
-      const rec = new Uint8Array(16 + Math.floor(rand() * 584));
-      for (let j = 0; j < rec.length; j++) rec[j] = (rand() * 256) | 0;
-      log.append(rec);
-    }
-    log.flush();
-  }
+  appendRandomCommits(log, count, rand, { maxRecords: 5, minLen: 16, maxLen: 600 });
 }
 
 const LOG_FILE = /\.stdb\.(log|ofs)$/;

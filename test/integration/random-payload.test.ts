@@ -4,24 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Commitlog, rawDecoder } from '../../src/index.js';
+import { useTmpDirs } from '../helpers/common.js';
 
 const COMMIT_LEN = 26 + 256; // 282 bytes: one 256-byte record per commit
 const HEADER_LEN = 10;
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-'));
-  dirs.push(d);
-  return d;
-}
+const tmpDir = useTmpDirs('clog-');
 
 const stem = (o: number): string => String(o).padStart(20, '0');
 

@@ -4,9 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Commitlog,
   InvalidDataError,
@@ -17,20 +16,12 @@ import {
   rawDecoder,
   type Options,
 } from '../../src/index.js';
+import { useTmpDirs } from '../helpers/common.js';
 
 const HEADER = Uint8Array.from([0x28, 0x64, 0x73, 0x29, 0x5e, 0x32, 0x01, 0x00, 0x00, 0x00]); // SPEC A.1
 const COMMIT_LEN = 26 + 256;
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-'));
-  dirs.push(d);
-  return d;
-}
+const tmpDir = useTmpDirs('clog-');
 
 const stem = (o: number): string => String(o).padStart(20, '0');
 const segPath = (dir: string, o: number): string => path.join(dir, `${stem(o)}.stdb.log`);

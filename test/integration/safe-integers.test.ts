@@ -3,9 +3,8 @@
  * read from disk, are rejected with typed errors and never rounded. Options are validated (§1.2).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ChecksumMismatchError,
   Commitlog,
@@ -27,20 +26,12 @@ import {
   type Options,
   type Repo,
 } from '../../src/index.js';
+import { useTmpDirs } from '../helpers/common.js';
 
 const HEADER = Uint8Array.from([0x28, 0x64, 0x73, 0x29, 0x5e, 0x32, 0x01, 0x00, 0x00, 0x00]); // SPEC A.1
 const MAX = Number.MAX_SAFE_INTEGER;
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-'));
-  dirs.push(d);
-  return d;
-}
+const tmpDir = useTmpDirs('clog-');
 
 /** A v1 commit with arbitrary u64 fields and a correct CRC (§2.3), built without the library's encoder. */
 function rawCommit(minTxOffset: bigint, epoch: bigint, records: Uint8Array, n = 1): Uint8Array {

@@ -19,20 +19,12 @@ import {
   type Commit,
 } from '../../../src/index.js';
 import { BufReader } from '../../../src/payload/buf-reader.js';
+import { thrown } from '../../helpers/common.js';
 
 function filled(len: number, byte: number): Uint8Array {
   return new Uint8Array(len).fill(byte);
 }
 
-/** Whatever `fn` throws, or null if it returns. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
 
 describe('C1 commit_roundtrip', () => {
   it('encode then decode gives the input back (n is not checked against the records)', () => {

@@ -11,15 +11,8 @@ import {
   ensureCompatible,
 } from '../../../src/index.js';
 import { readSegmentHeader } from '../../../src/segment/metadata.js';
+import { thrown } from '../../helpers/common.js';
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return null;
-}
 
 describe('S1 header_roundtrip', () => {
   it('version 42, algorithm 7 encodes to the spec bytes and decodes back', () => {

@@ -10,7 +10,7 @@ import {
   MemoryRepo,
   OutOfOrderError,
 } from '../../../src/index.js';
-import { cycle, fillLog, memLog, memRepoOf, pendingCopy, plain, setPending, txOffsets } from '../../helpers/log-helpers.js';
+import { commitTwice, cycle, fillLog, memLog, memRepoOf, pendingCopy, plain, setPending, txOffsets } from '../../helpers/log-helpers.js';
 
 const zeros32 = new Uint8Array(32);
 const filled = (byte: number, n = 32) => new Uint8Array(n).fill(byte);
@@ -96,11 +96,7 @@ describe('commit traversal (L3, L4, L5)', () => {
 describe('duplicates, forks, gaps (L6, L7, L8)', () => {
   it('L6 traverse_commits_ignores_duplicates: an identical rewrite of commit 0 is skipped', () => {
     const log = memLog(1024);
-    log.append(filled(0x2a));
-    const commit1 = pendingCopy(log);
-    log.commit();
-    setPending(log, commit1);
-    log.commit();
+    const commit1 = commitTwice(log, filled(0x2a));
     log.append(filled(0x2b));
     const commit2 = pendingCopy(log);
     expect(commit2.minTxOffset).toBe(1);

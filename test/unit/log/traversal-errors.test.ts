@@ -21,7 +21,7 @@ import {
   UnexpectedEofError,
   decodeStoredCommit,
 } from '../../../src/index.js';
-import { fillLog, memLog, memRepoOf, pendingCopy, setPending, snapshot } from '../../helpers/log-helpers.js';
+import { commitTwice, fillLog, memLog, memRepoOf, pendingCopy, setPending, snapshot } from '../../helpers/log-helpers.js';
 
 const filled = (byte: number, n = 32) => new Uint8Array(n).fill(byte);
 /** One 32-byte record per commit: commit k starts at byte 10 + 58k of its segment. */
@@ -59,11 +59,7 @@ function oneSegment(k: number): GenericLog {
 describe('duplicates (L6 variants)', () => {
   it('L6 in yield mode: both commits Ok, no error item', () => {
     const log = memLog(1024);
-    log.append(filled(0x2a));
-    const c1 = pendingCopy(log);
-    log.commit();
-    setPending(log, c1);
-    log.commit();
+    commitTwice(log, filled(0x2a));
     log.append(filled(0x2b));
     log.commit();
     expect(yielded(log)).toEqual([0, 1]);
@@ -343,11 +339,7 @@ describe('X12 logFormatVersion 0 (Q3)', () => {
 describe('X13 duplicate blocks resume (Q7)', () => {
   it('open fails with InvalidData (out-of-order offset: expected=1 actual=0)', () => {
     const log = memLog(1024);
-    log.append(filled(0x2a));
-    const c1 = pendingCopy(log);
-    log.commit();
-    setPending(log, c1);
-    log.commit();
+    commitTwice(log, filled(0x2a));
     log.close();
     const repo = memRepoOf(log);
     const before = snapshot(repo);
