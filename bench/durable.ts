@@ -461,6 +461,7 @@ const RAW_LOOPS = [
   'raw: write + fdatasyncSync, growing file',
   'raw: write + fdatasyncSync, preallocated file',
   'raw: write + fdatasync in the libuv pool, growing',
+  'raw: write + fdatasync in the libuv pool, preallocated',
   'raw: write + fdatasync in a worker thread, growing',
 ] as const;
 type RawLoop = (typeof RAW_LOOPS)[number];
@@ -469,12 +470,13 @@ const RAW_NOTES: Record<RawLoop, string> = {
   'raw: write + fdatasyncSync, growing file': 'appends to a new file; blocks the event loop for every fsync',
   'raw: write + fdatasyncSync, preallocated file': 'pwrite into a 64 MiB file zero-filled and synced first; blocks the event loop',
   'raw: write + fdatasync in the libuv pool, growing': 'fsync dispatch: what DurableLog uses',
+  'raw: write + fdatasync in the libuv pool, preallocated': 'the same over the preallocated file: the fastest loop that leaves the event loop free',
   'raw: write + fdatasync in a worker thread, growing': 'fsync dispatch: the alternative measured (SharedArrayBuffer + Atomics.waitAsync)',
 };
 
 /** One record written and fdatasynced per call, the way `kind` says. */
 function rawAppender(kind: RawLoop, root: string, worker: ReturnType<typeof workerSyncer>): { append(r: Uint8Array): void | Promise<void>; close(): void } {
-  const prealloc = kind === 'raw: write + fdatasyncSync, preallocated file';
+  const prealloc = kind === 'raw: write + fdatasyncSync, preallocated file' || kind === 'raw: write + fdatasync in the libuv pool, preallocated';
   const fd = prealloc ? preallocated(root) : fs.openSync(path.join(root, `grow-${Math.random()}`), 'a');
   const wrap = Math.floor(PREALLOC_BYTES / RECORD_LEN);
   let i = 0;
@@ -482,7 +484,7 @@ function rawAppender(kind: RawLoop, root: string, worker: ReturnType<typeof work
     ? (r: Uint8Array): void => void fs.writeSync(fd, r, 0, RECORD_LEN, (i++ % wrap) * RECORD_LEN)
     : (r: Uint8Array): void => void fs.writeSync(fd, r);
   const append =
-    kind === 'raw: write + fdatasync in the libuv pool, growing'
+    kind === 'raw: write + fdatasync in the libuv pool, growing' || kind === 'raw: write + fdatasync in the libuv pool, preallocated'
       ? (r: Uint8Array) => (write(r), poolSync(fd))
       : kind === 'raw: write + fdatasync in a worker thread, growing'
         ? (r: Uint8Array) => (write(r), worker.sync(fd))
@@ -512,7 +514,8 @@ const poolSync = (fd: number): Promise<void> =>
 const LOG = 'stdb-commitlog DurableLog';
 const SQLITE = 'better-sqlite3';
 const SQLITE_GROUP = 'better-sqlite3, group commit per turn';
-const PREALLOC_LOG = 'DurableLog, preallocated segments (experiment)';
+const PREALLOC_LOG = 'DurableLog, preallocateBytes 0 (off)';
+
 const PAIRED: ReadonlyArray<[number, readonly string[]]> = [
   [1, [LOG, PREALLOC_LOG, SQLITE, ...RAW_LOOPS]],
   [100, [LOG, SQLITE_GROUP]],
@@ -531,7 +534,7 @@ async function runPaired(args: Args, root: string): Promise<Paired> {
         const dir = path.join(root, `${p}-${i}`);
         fs.mkdirSync(dir);
         if (name === PREALLOC_LOG) {
-          const log = DurableLog.open(new PreallocRepo(dir));
+          const log = DurableLog.open(dir, { preallocateBytes: 0 });
           return { append: (r: Uint8Array) => log.waitDurable(log.append(r)), close: () => log.close() };
         }
         if ((RAW_LOOPS as readonly string[]).includes(name)) {
@@ -555,48 +558,6 @@ async function runPaired(args: Args, root: string): Promise<Paired> {
   }
   await worker.stop();
   return out;
-}
-
-/**
- * The preallocation experiment (not part of the library): new segments are zero-filled to 64 MiB and
- * synced up front, then written with pwrite at the logical end, so an fdatasync has no size change to
- * journal. `size()` is the logical length, which only this process knows: after a crash the zero tail
- * would be read as a corrupt commit (QUIRK Q1), so keeping this needs the change described in
- * BENCHMARKS-durable.md.
- */
-class PreallocRepo extends FsRepo {
-  override createSegment(offset: number): StorageFile {
-    const fd = preallocated(this.root, this.segmentPath(offset));
-    let len = 0;
-    let inFlight = 0;
-    let closeWanted = false;
-    const closeNow = (): void => fs.closeSync(fd);
-    return {
-      size: () => len,
-      read: (buf, off, n, pos) => fs.readSync(fd, buf, off, Math.max(0, Math.min(n, len - pos)), pos),
-      append(buf, off, n) {
-        for (let done = 0; done < n; ) done += fs.writeSync(fd, buf, off + done, n - done, len + done);
-        len += n;
-      },
-      writeAt: (buf, off, n, pos) => void fs.writeSync(fd, buf, off, n, pos),
-      truncate(n) {
-        len = n;
-      },
-      sync: () => fs.fdatasyncSync(fd),
-      async syncAsync() {
-        inFlight++;
-        try {
-          await poolSync(fd);
-        } finally {
-          if (--inFlight === 0 && closeWanted) closeNow();
-        }
-      },
-      close() {
-        if (inFlight > 0) closeWanted = true;
-        else closeNow();
-      },
-    };
-  }
 }
 
 function pairedReport(paired: Paired, args: Args): { table: string; lines: string[] } {
@@ -623,7 +584,9 @@ function pairedReport(paired: Paired, args: Args): { table: string; lines: strin
   target('durable single producer vs better-sqlite3 (interleaved)', ratio(1, SQLITE), TARGET_VS_SQLITE);
   target('durable single producer vs raw preallocated write+fdatasyncSync (interleaved)', ratio(1, 'raw: write + fdatasyncSync, preallocated file'), TARGET_VS_PREALLOC);
   const pre = ratio(1, PREALLOC_LOG);
-  if (pre !== undefined) lines.push(`preallocation experiment: DurableLog ÷ DurableLog over preallocated segments = ${pre.toFixed(2)}× (below 1 = preallocation faster)`);
+  if (pre !== undefined) lines.push(`preallocation: DurableLog (default, 1 MiB preallocated) ÷ DurableLog with preallocateBytes 0 = ${pre.toFixed(2)}× (above 1 = preallocation faster)`);
+  const poolPre = ratio(1, 'raw: write + fdatasync in the libuv pool, preallocated');
+  if (poolPre !== undefined) lines.push(`DurableLog ÷ raw preallocated write + fdatasync in the libuv pool (the same fsync, event loop free): ${poolPre.toFixed(2)}×`);
   const grow = ratio(1, 'raw: write + fdatasyncSync, growing file');
   const pool = ratio(1, 'raw: write + fdatasync in the libuv pool, growing');
   if (grow !== undefined && pool !== undefined) lines.push(`(DurableLog vs raw growing-file loops: ${grow.toFixed(2)}× the synchronous one, ${pool.toFixed(2)}× the libuv-pool one)`);

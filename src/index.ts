@@ -51,7 +51,7 @@ export type { Committed } from './segment/writer.js';
 export { IndexFile, INDEX_ENTRY_LEN } from './index/index-file.js';
 export { OffsetIndexWriter } from './index/offset-index-writer.js';
 export { type Repo, type StorageFile, indexFileName, segmentFileName } from './repo/repo.js';
-export { FsRepo } from './repo/fs.js';
+export { FsRepo, type FsRepoOptions, MAX_PREALLOCATE_BYTES } from './repo/fs.js';
 export { MemoryRepo, MemoryBuffer, MemoryFile, type MemoryRepoOptions } from './repo/memory.js';
 export { BufReader } from './payload/buf-reader.js';
 export { ByteWriter } from './payload/byte-writer.js';

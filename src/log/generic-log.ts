@@ -136,6 +136,7 @@ export class GenericLog<T = Uint8Array> {
     this.ensureUsable();
     const size = 26 + this.head.pending.recordsLen;
     if (!this.head.isEmpty() && this.head.bytesWritten + size > this.options.maxSegmentSize) {
+      this.head.file.seal?.();
       this.syncHead();
       this.startNewSegment();
     }

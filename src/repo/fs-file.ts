@@ -4,7 +4,7 @@ import { IoError, fromSystemError } from '../errors.js';
 import type { StorageFile } from './repo.js';
 
 export class FsFile implements StorageFile {
-  private fd: number;
+  protected fd: number;
   /** Asynchronous fsyncs in flight, and whether a close waits for them. */
   private inFlight = 0;
   private closeRequested = false;
@@ -104,7 +104,11 @@ export class FsFile implements StorageFile {
     this.closeNow();
   }
 
+  /** Runs once, just before the descriptor is closed. */
+  protected beforeClose(): void {}
+
   private closeNow(): void {
+    this.beforeClose();
     const fd = this.fd;
     this.fd = -1;
     try {

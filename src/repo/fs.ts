@@ -1,11 +1,12 @@
 /** The file-system repository (Rust `repo::Fs`): one directory of segments and offset index files. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlreadyExistsError, InvalidDataError, fromSystemError } from '../errors.js';
+import { AlreadyExistsError, InvalidDataError, InvalidInputError, fromSystemError } from '../errors.js';
 import { ZstdSegmentFile } from '../compress/zstd-file.js';
 import { isZstdMagic } from '../compress/seekable.js';
 import { writeCompressed, writeUncompressed } from './fs-atomic.js';
 import { FsFile } from './fs-file.js';
+import { PreallocatingFile } from './fs-prealloc.js';
 import { type DirLock, acquireDirLock } from './lock.js';
 import { indexFileName, parseSegmentFileName, segmentFileName, type Repo, type StorageFile } from './repo.js';
 
@@ -13,11 +14,30 @@ const INDEX_ENTRY_LEN = 16;
 /** Read+append without O_CREAT: opening a missing segment must fail with NotFound, not create it. */
 const APPEND_EXISTING = fs.constants.O_RDWR | fs.constants.O_APPEND;
 
+export interface FsRepoOptions {
+  /**
+   * Keep this many bytes zero-filled ahead of the end of the segment being written (0, the default:
+   * off). Durable commits then overwrite allocated blocks and their fsync has no size change to
+   * journal; see `PreallocatingFile`. A crash can leave the zero tail behind: readers treat it as the
+   * end of the segment and opening the log cuts it.
+   */
+  preallocateBytes?: number;
+}
+
+/** Largest `preallocateBytes`: a zero-fill is written synchronously, in 256 KiB calls. */
+export const MAX_PREALLOCATE_BYTES = 256 * 1024 * 1024;
+
 export class FsRepo implements Repo {
   readonly root: string;
+  readonly preallocateBytes: number;
 
   /** Creates `root` recursively, also for read-only use (QUIRK Q35). */
-  constructor(root: string) {
+  constructor(root: string, options: FsRepoOptions = {}) {
+    const prealloc = options.preallocateBytes ?? 0;
+    if (!Number.isInteger(prealloc) || prealloc < 0 || prealloc > MAX_PREALLOCATE_BYTES) {
+      throw new InvalidInputError(`preallocateBytes must be an integer in 0..${MAX_PREALLOCATE_BYTES}, got ${String(prealloc)}`);
+    }
+    this.preallocateBytes = prealloc;
     this.root = path.resolve(root);
     try {
       fs.mkdirSync(this.root, { recursive: true });
@@ -59,12 +79,12 @@ export class FsRepo implements Repo {
   createSegment(offset: number): StorageFile {
     const p = this.segmentPath(offset);
     try {
-      return FsFile.open(p, 'ax+');
+      return this.openWriter(p, this.preallocateBytes > 0 ? 'wx+' : 'ax+');
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }
     // An existing empty file (a crash right after creation) is reused; one with data is not.
-    const file = FsFile.open(p, APPEND_EXISTING);
+    const file = this.openWriter(p, this.preallocateBytes > 0 ? fs.constants.O_RDWR : APPEND_EXISTING);
     if (file.size() > 0) {
       file.close();
       throw new AlreadyExistsError(`segment ${offset} already exists and is not empty: ${p}`);
@@ -73,7 +93,11 @@ export class FsRepo implements Repo {
   }
 
   openSegmentWriter(offset: number): StorageFile {
-    return FsFile.open(this.segmentPath(offset), APPEND_EXISTING);
+    return this.openWriter(this.segmentPath(offset), this.preallocateBytes > 0 ? fs.constants.O_RDWR : APPEND_EXISTING);
+  }
+
+  private openWriter(p: string, flags: string | number): FsFile {
+    return this.preallocateBytes > 0 ? PreallocatingFile.openPreallocating(p, flags, this.preallocateBytes) : FsFile.open(p, flags);
   }
 
   /** Compressed segments (zstd magic) are presented decompressed. */

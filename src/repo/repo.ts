@@ -22,6 +22,11 @@ export interface StorageFile {
    * deferred until it completes, so the descriptor is never closed (or reused) under it.
    */
   syncAsync?(): Promise<void>;
+  /**
+   * The segment is full and about to be left for a new one, after one last sync: give back space held
+   * ahead of the data (`FsRepoOptions.preallocateBytes`) so that sync covers the cut.
+   */
+  seal?(): void;
   close(): void;
 }
 

@@ -64,11 +64,42 @@ export class CommitReader {
     return Math.min(n, this.chunkLen);
   }
 
-  /** Reads a commit header only, without consuming it (used to validate index entries, §3.7). */
+  /**
+   * Reads a commit header only, without consuming it (index entries, §3.7; the stream reader). Null at
+   * EOF, and at a zero-filled tail (see `next`).
+   */
   peekHeaderV1(): CommitHeader | null {
     const got = this.fill(commitHeaderLen(1));
     if (got < commitHeaderLen(1)) return null;
-    return decodeCommitHeader(this.chunk, this.position - this.chunkStart, 1);
+    const header = decodeCommitHeader(this.chunk, this.position - this.chunkStart, 1)!;
+    return isZeroHeader(header) && this.zerosToEnd(this.position) ? null : header;
+  }
+
+  /**
+   * Whether every byte from `from` to the end of the file is zero: preallocated space the writer has
+   * not reached yet (`FsRepo` option `preallocateBytes`), or left behind by a crash. Leaves the reader
+   * at `from`. Bounded by the file size; a real commit never starts with 22 zero bytes (the writer
+   * never writes a commit with no records).
+   */
+  private zerosToEnd(from: number): boolean {
+    const end = this.file.size();
+    let pos = from;
+    let zero = true;
+    while (zero && pos < end) {
+      this.position = pos;
+      const got = this.fill(Math.min(this.chunk.length, end - pos));
+      if (got === 0) break;
+      const base = pos - this.chunkStart;
+      for (let i = 0; i < got; i++) {
+        if (this.chunk[base + i] !== 0) {
+          zero = false;
+          break;
+        }
+      }
+      pos += got;
+    }
+    this.position = from;
+    return zero;
   }
 
   /**
@@ -90,7 +121,8 @@ export class CommitReader {
   }
 
   /**
-   * `decodeStoredCommit` over the file: null at EOF (fewer than a header's bytes left, consumed),
+   * `decodeStoredCommit` over the file: null at EOF (fewer than a header's bytes left, consumed) and
+   * at a zero-filled tail (not consumed: `position` is where the next commit will be written),
    * `UnexpectedEofError` for a commit cut short (rest consumed), `ChecksumMismatchError` for a bad CRC
    * (positioned after the commit).
    */
@@ -108,6 +140,10 @@ export class CommitReader {
       this.position += hlen;
       return null;
     }
+    // Deviation from QUIRK Q1, asked for by issue 7 ("reads correct over preallocated zero tails"):
+    // zeros up to EOF end the segment (not consumed: a writer may still fill them). Zeros followed by
+    // anything else stay a checksum mismatch, as in 1.3.0.
+    if (version !== 0 && isZeroHeader(header) && this.zerosToEnd(start)) return null;
     const need = frameLen(header, version);
     const { bytes, at, owned } = this.readExact(need, header.minTxOffset);
     this.lastCommitPosition = start;
@@ -150,6 +186,10 @@ export class CommitReader {
     if (have < need) throw shortCommit(txOffset, start, need, have);
     return { bytes: frame, at: 0, owned: true };
   }
+}
+
+function isZeroHeader(h: CommitHeader): boolean {
+  return h.minTxOffset === 0 && h.len === 0 && h.n === 0 && h.epoch === 0;
 }
 
 function shortCommit(txOffset: number, start: number, need: number, have: number): UnexpectedEofError {

@@ -7,6 +7,7 @@ import { OffsetIndexWriter } from '../index/offset-index-writer.js';
 import { debug } from '../log/debug.js';
 import { type Options, offsetIndexLen } from '../log/options.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
+import { CommitReader } from './commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from './metadata.js';
 import { PendingCommit, SegmentWriter } from './writer.js';
 
@@ -110,10 +111,11 @@ export function resumeSegmentWriter(repo: Repo, options: Options, offset: number
         `log format version mismatch: current=${options.logFormatVersion} segment=${meta.header.logFormatVersion}`,
       );
     }
-    // ADOPT-UPSTREAM #5116: cut a torn tail (< 22 bytes) instead of appending after it.
+    // ADOPT-UPSTREAM #5116: cut a torn tail (< 22 bytes) instead of appending after it; and a zero
+    // tail of any length (preallocated space, issue 7), which the reader stopped at.
     const size = file.size();
     if (size > meta.sizeInBytes) {
-      if (size - meta.sizeInBytes >= COMMIT_HEADER_LEN) {
+      if (size - meta.sizeInBytes >= COMMIT_HEADER_LEN && new CommitReader(file, meta.sizeInBytes, 1).peekHeaderV1() !== null) {
         throw new AssertionError(
           `segment ${offset}: ${size - meta.sizeInBytes} bytes after the last commit, expected fewer than ${COMMIT_HEADER_LEN}`,
         );

@@ -26,14 +26,14 @@ function recordFor(i: number): Uint8Array {
   return r;
 }
 
-function childScript(dir: string, base: number): string {
+function childScript(dir: string, base: number, preallocateBytes: number): string {
   const index = path.resolve('dist/src/index.js');
   return `
 import * as fs from 'node:fs';
 const { DurableLog } = await import(${JSON.stringify(index)});
 ${recordFor.toString()}
 const REC = ${REC};
-const log = DurableLog.open(${JSON.stringify(dir)}, { maxCommitRecords: 7, log: { maxSegmentSize: 16 * 1024 } });
+const log = DurableLog.open(${JSON.stringify(dir)}, { maxCommitRecords: 7, preallocateBytes: ${preallocateBytes}, log: { maxSegmentSize: 16 * 1024 } });
 let lines = [];
 let flushing = false;
 const flush = () => { flushing = false; if (lines.length) { fs.writeSync(1, lines.join('')); lines = []; } };
@@ -57,9 +57,10 @@ function runAndKill(
   dir: string,
   base: number,
   killAfterMs: number,
+  preallocateBytes: number,
 ): Promise<{ reported: Map<number, number>; startOffset: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript(dir, base)], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript(dir, base, preallocateBytes)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -88,24 +89,37 @@ function runAndKill(
   });
 }
 
+/** Whether the newest segment's last 64 bytes are zeros (preallocated space the writer never reached). */
+function endsInZeros(dir: string): boolean {
+  const newest = fs.readdirSync(dir).filter((f) => f.endsWith('.stdb.log')).sort().pop()!;
+  const bytes = fs.readFileSync(path.join(dir, newest));
+  return bytes.length > 64 && bytes.subarray(bytes.length - 64).every((b) => b === 0);
+}
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describe('DurableLog killed during group commit', () => {
+// More zeros than a 16 KiB segment holds: every kill leaves the newest segment with a zero tail.
+describe.each([
+  ['preallocated segments', 256 * 1024],
+  ['growing segments', 0],
+])('DurableLog killed during group commit (%s)', (_name, preallocateBytes) => {
   it('every offset reported durable is there, with its exact bytes, after SIGKILL and reopen', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-'));
     dirs.push(dir);
     const all = new Map<number, number>();
     let totalReported = 0;
+    let zeroTails = 0;
     for (let round = 0; round < 4; round++) {
-      const { reported, startOffset } = await runAndKill(dir, round * 10_000_000, 80 + Math.floor(Math.random() * 250));
+      const { reported, startOffset } = await runAndKill(dir, round * 10_000_000, 80 + Math.floor(Math.random() * 250), preallocateBytes);
       // A new process resumes after everything the last one left, so it never reuses a reported offset.
       for (const o of all.keys()) expect(o).toBeLessThan(startOffset);
       for (const [o, i] of reported) all.set(o, i);
       totalReported += reported.size;
-      const log = DurableLog.open(dir, { log: { maxSegmentSize: 16 * 1024 } });
+      if (endsInZeros(dir)) zeroTails++;
+      const log = DurableLog.open(dir, { preallocateBytes, log: { maxSegmentSize: 16 * 1024 } });
       const got = new Map<number, Uint8Array>();
       for (const tx of log.log.transactions(new ArrayDecoder(REC))) got.set(tx.offset, tx.txdata);
       await log.close();
@@ -117,6 +131,10 @@ describe('DurableLog killed during group commit', () => {
     }
     // The kills landed while records were being made durable, not before the first one.
     expect(totalReported).toBeGreaterThan(100);
+    // Preallocated: the kills left zeros after the last commit (only one landing between a new
+    // segment's header and its first zero-fill would not); growing: never.
+    if (preallocateBytes > 0) expect(zeroTails).toBeGreaterThanOrEqual(3);
+    else expect(zeroTails).toBe(0);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.stdb.log')).length).toBeGreaterThan(1);
   });
 });

@@ -360,21 +360,39 @@ describe('segments that vanish or grow between calls', () => {
     expect(cleanCommits(reopened, 'reopened').length).toBe(6);
   });
 
-  it('a zero-filled tail after the last commit is cut off as a corrupt commit: a new segment follows (SPEC §6.5)', () => {
+  it('a zero-filled tail after the last commit ends the segment: open cuts it and resumes the segment (issue 7, not QUIRK Q1)', () => {
+    const mem = new MemoryRepo();
+    const faulty = new FaultyRepo(mem);
+    const log = GenericLog.open(faulty, O);
+    log.append(rec(30, 1));
+    log.flushAndSync();
+    const synced = mem.segments.get(0)!.bytes().slice();
+    faulty.crash();
+    faulty.grow(0, new Uint8Array(64)); // preallocated space, or what a file system without ordered data may leave
+    const reopened = GenericLog.open(mem, O);
+    expect(reopened.existingSegmentOffsets()).toEqual([0]);
+    expect(mem.segments.get(0)!.bytes()).toEqual(synced);
+    expect(cleanCommits(reopened, 'zero tail').length).toBe(1);
+    checkAppendContinues(reopened, cleanCommits(reopened, 'zero tail'), 'zero tail');
+  });
+
+  it('zeros followed by anything else are still a corrupt commit: a new segment follows (QUIRK Q1, SPEC §6.5)', () => {
     const mem = new MemoryRepo();
     const faulty = new FaultyRepo(mem);
     const log = GenericLog.open(faulty, O);
     log.append(rec(30, 1));
     log.flushAndSync();
     faulty.crash();
-    faulty.grow(0, new Uint8Array(64)); // what a crash on a file system without ordered data may leave
+    const tail = new Uint8Array(64);
+    tail[63] = 1;
+    faulty.grow(0, tail);
     const reopened = GenericLog.open(mem, O);
     expect(reopened.existingSegmentOffsets()).toEqual([0, 1]);
-    expect(cleanCommits(reopened, 'zero tail').length).toBe(1);
-    checkAppendContinues(reopened, cleanCommits(reopened, 'zero tail'), 'zero tail');
+    expect(cleanCommits(reopened, 'zeros then data').length).toBe(1);
+    checkAppendContinues(reopened, cleanCommits(reopened, 'zeros then data'), 'zeros then data');
   });
 
-  it('a zero-filled newest segment after its header refuses to open, changes nothing, and resetTo repairs it (SPEC §6.2)', () => {
+  it('a newest segment holding only zeros after its header is an empty tail segment: removed, the previous one resumed (issue 7)', () => {
     const mem = new MemoryRepo();
     const faulty = new FaultyRepo(mem);
     const log = GenericLog.open(faulty, { maxSegmentSize: 100 });
@@ -384,6 +402,23 @@ describe('segments that vanish or grow between calls', () => {
     expect(log.existingSegmentOffsets()).toEqual([0, 1]);
     faulty.crash();
     faulty.grow(1, new Uint8Array(40));
+    const reopened = GenericLog.open(mem, { maxSegmentSize: 100 });
+    expect(reopened.existingSegmentOffsets()).toEqual([0]);
+    expect(cleanCommits(reopened, 'zero head').length).toBe(1);
+    checkAppendContinues(reopened, cleanCommits(reopened, 'zero head'), 'zero head');
+  });
+
+  it('a newest segment whose first commit is zeros followed by data refuses to open, changes nothing, and resetTo repairs it (SPEC §6.2)', () => {
+    const mem = new MemoryRepo();
+    const faulty = new FaultyRepo(mem);
+    const log = GenericLog.open(faulty, { maxSegmentSize: 100 });
+    log.append(rec(60, 1));
+    log.commit();
+    log.commit();
+    faulty.crash();
+    const garbage = new Uint8Array(40);
+    garbage[39] = 7;
+    faulty.grow(1, garbage);
     const before = [...mem.segments].map(([o, b]) => [o, Buffer.from(b.bytes()).toString('hex')]);
     expect(() => GenericLog.open(mem, { maxSegmentSize: 100 })).toThrow(InvalidDataError);
     expect([...mem.segments].map(([o, b]) => [o, Buffer.from(b.bytes()).toString('hex')])).toEqual(before);

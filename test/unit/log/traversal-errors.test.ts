@@ -299,11 +299,26 @@ describe('X9 empty flush rotates (Q5)', () => {
   });
 });
 
-describe('X10 all-zero v1 tail (Q1)', () => {
-  it('26 zero bytes after a commit are a checksum error, and open starts a new segment', () => {
+describe('X10 all-zero v1 tail (Q1, changed by issue 7)', () => {
+  it('26 zero bytes ending the segment are its end (preallocated space); open cuts them and resumes the segment', () => {
     const log = oneSegment(1);
     const seg = memRepoOf(log).segments.get(0)!;
+    const before = seg.bytes().slice();
     seg.write(new Uint8Array(26), seg.length);
+    expect(yielded(log)).toEqual([0]);
+    log.close();
+    const reopened = GenericLog.open(memRepoOf(log), { maxSegmentSize: 1024 });
+    expect(reopened.existingSegmentOffsets()).toEqual([0]);
+    expect(reopened.headOffset).toBe(0);
+    expect(memRepoOf(log).segments.get(0)!.bytes()).toEqual(before);
+  });
+
+  it('26 zero bytes followed by more data are a checksum error, and open starts a new segment (QUIRK Q1 as in 1.3.0)', () => {
+    const log = oneSegment(1);
+    const seg = memRepoOf(log).segments.get(0)!;
+    const tail = new Uint8Array(27);
+    tail[26] = 0xff;
+    seg.write(tail, seg.length);
     expect(yielded(log)).toEqual([0, 'checksum@1']);
     log.close();
     const before = snapshot(memRepoOf(log));
