@@ -1,11 +1,14 @@
 /**
  * The stream reader (SPEC §11.2): the raw bytes of the commits in a range, segment headers included,
- * exactly as they are on disk. No CRC, contiguity or version check (the receiving StreamWriter checks).
+ * exactly as they are on disk. No CRC, contiguity or version check (the receiving StreamWriter checks),
+ * except for a commit right before preallocated zeros (see the loop).
  */
 import { Readable } from 'node:stream';
 import { COMMIT_HEADER_LEN } from '../codec/commit.js';
 import { CHECKSUM_LEN, SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
-import { InvalidDataError } from '../errors.js';
+import { InvalidDataError, UnexpectedEofError } from '../errors.js';
+import { crc32c } from '../codec/crc32c.js';
+import { readU32 } from '../codec/u64.js';
 import { seekToOffset } from '../index/seek.js';
 import { type LogSource, toRepo } from '../log/free.js';
 import type { Repo } from '../repo/repo.js';
@@ -41,6 +44,7 @@ export function* streamCommitsSync(
     if (r.start < segStart) r.start = segStart;
     const file = repo.openSegmentReader(segStart);
     let failure: unknown = null;
+    let held: Uint8Array | null = null;
     try {
       const { header, bytes: headerBytes } = readSegmentHeader(file);
       let sendHeader: Uint8Array | null = headerBytes;
@@ -53,9 +57,34 @@ export function* streamCommitsSync(
       if (checksumLen === undefined) {
         throw new InvalidDataError(`segment ${segStart}: unsupported checksum algorithm ${header.checksumAlgorithm}`);
       }
+      // The last commit copied into `out` (or held, if larger than a chunk), until the next header
+      // shows whether preallocated zeros follow it (see below).
+      let lastAt = -1;
+      let offsetBefore = position.nextOffset;
       for (;;) {
         const h = reader.peekHeaderV1();
-        if (h === null) break; // a partial header at the end is ignored (QUIRK Q31)
+        if (h === null) {
+          // Null before EOF: zeros fill the rest of the segment (preallocated). A commit right before
+          // them may be mid-write in another process, or torn by a crash: unlike at a growing file's
+          // end, its length cannot show that, so check its CRC and treat a mismatch as a cut-short
+          // commit (followers retry it). Everywhere else the bytes pass unchecked, as in the reference.
+          if (reader.position < file.size() && (lastAt >= 0 || held !== null)) {
+            const intact = held !== null ? frameIntact(held, 0, held.length) : frameIntact(out, lastAt, outLen - lastAt);
+            if (!intact) {
+              if (held === null) outLen = lastAt;
+              held = null;
+              position.nextOffset = offsetBefore;
+              throw new UnexpectedEofError(
+                `segment ${segStart}: the last commit before its preallocated space does not verify (still being written, or torn)`,
+              );
+            }
+          }
+          break;
+        }
+        if (held !== null) {
+          yield held;
+          held = null;
+        }
         const need = COMMIT_HEADER_LEN + h.len + checksumLen;
         if (h.minTxOffset < r.start) {
           reader.seek(reader.position + need);
@@ -77,13 +106,18 @@ export function* streamCommitsSync(
           outLen = 0;
         }
         if (need > out.length) {
-          yield bytes.slice(at, at + need);
+          held = bytes.slice(at, at + need);
+          lastAt = -1;
         } else {
           out.set(bytes.subarray(at, at + need), outLen);
+          lastAt = outLen;
           outLen += need;
         }
+        offsetBefore = position.nextOffset;
         position.nextOffset = h.minTxOffset + h.n;
       }
+      if (held !== null) yield held;
+      held = null;
     } catch (e) {
       failure = e;
     } finally {
@@ -91,10 +125,16 @@ export function* streamCommitsSync(
     }
     if (failure !== null) {
       if (outLen > 0) yield out.slice(0, outLen);
+      if (held !== null) yield held; // `out` is empty while a commit is held
       throw failure;
     }
   }
   if (outLen > 0) yield out.slice(0, outLen);
+}
+
+/** Whether the v1 commit frame at `bytes[at .. at + len)` matches its CRC32C. */
+function frameIntact(bytes: Uint8Array, at: number, len: number): boolean {
+  return crc32c(bytes.subarray(at, at + len - 4)) === readU32(bytes, at + len - 4);
 }
 
 function trySeek(repo: Repo, segment: number, reader: CommitReader, offset: number): void {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Commitlog, FsRepo, GenericLog, InvalidInputError, commits, streamCommitsSync, verifyLog } from '../../../src/index.js';
+import { Commitlog, FsRepo, GenericLog, InvalidInputError, UnexpectedEofError, commits, streamCommitsSync, verifyLog } from '../../../src/index.js';
 import { appendRandomCommits, rng, useTmpDirs } from '../../helpers/common.js';
 
 const tmp = useTmpDirs();
@@ -153,5 +153,53 @@ describe('FsRepo preallocateBytes', () => {
     expect(() => new FsRepo(tmp(), { preallocateBytes: -1 })).toThrow(InvalidInputError);
     expect(() => new FsRepo(tmp(), { preallocateBytes: 1.5 })).toThrow(InvalidInputError);
     expect(() => new FsRepo(tmp(), { preallocateBytes: 2 ** 40 })).toThrow(InvalidInputError);
+  });
+});
+
+describe('streaming a preallocated head', () => {
+  /** A log of `count` synced commits with records of `len` bytes; returns it open, and the head's path. */
+  function openLog(dir: string, len: number, count: number): { log: GenericLog<Uint8Array>; head: string } {
+    const log = GenericLog.open(new FsRepo(dir, { preallocateBytes: 2 << 20 }), { maxSegmentSize: 64 << 20 });
+    for (let i = 0; i < count; i++) {
+      log.append(new Uint8Array(len).fill(i + 1));
+      log.commit();
+      log.sync();
+    }
+    return { log, head: path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.stdb.log'))!) };
+  }
+
+  it.each([
+    ['small commits', 100],
+    ['commits larger than a stream chunk', 300 * 1024],
+  ])('a commit half-written into the zeros (%s) is held back as cut short, and streamed once complete', (_name, len) => {
+    const dir = tmp();
+    const { log, head } = openLog(dir, len, 3);
+    const complete = streamed(dir);
+    // Another process is writing commit 3: its first half has landed.
+    log.append(new Uint8Array(len).fill(0xee));
+    log.commit();
+    const end = log.headWriter.bytesWritten;
+    const bytes = fs.readFileSync(head);
+    const frameLen = end - complete.length;
+    const half = Math.floor(frameLen / 2);
+    const partial = tmp();
+    fs.writeFileSync(path.join(partial, path.basename(head)), Buffer.concat([bytes.subarray(0, complete.length + half), Buffer.alloc(1 << 20)]));
+
+    const got: Buffer[] = [];
+    const position = { nextOffset: null as number | null };
+    let error: unknown = null;
+    try {
+      for (const chunk of streamCommitsSync(partial, {}, position)) got.push(Buffer.from(chunk));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnexpectedEofError);
+    expect(Buffer.concat(got).equals(complete)).toBe(true);
+    expect(position.nextOffset).toBe(3);
+
+    // The rest lands: the whole commit is streamed.
+    fs.writeFileSync(path.join(partial, path.basename(head)), Buffer.concat([bytes.subarray(0, end), Buffer.alloc(1 << 20)]));
+    expect(streamed(partial).equals(bytes.subarray(0, end))).toBe(true);
+    log.close();
   });
 });
