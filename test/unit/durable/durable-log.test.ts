@@ -287,6 +287,7 @@ describe('DurableLog bounds', () => {
     expect(() => DurableLog.open(repo, { maxCommitBytes: 0 })).toThrow(InvalidInputError);
     expect(() => DurableLog.open(repo, { syncIntervalMs: -1 })).toThrow(InvalidInputError);
     expect(() => DurableLog.open(repo, { syncIntervalMs: 1.5 })).toThrow(InvalidInputError);
+    expect(() => DurableLog.open(tmpDir(), { preallocateBytes: -1 })).toThrow(InvalidInputError);
   });
 });
 
@@ -338,5 +339,25 @@ describe('DurableLog close and directories', () => {
     const got = recordsIn(new FsRepo(dir), 100);
     expect(got.length).toBe(41);
     for (let i = 0; i < 41; i++) expect(got[i]).toEqual(recordFor(i, 100));
+  });
+
+  it('preallocates 1 MiB ahead of the head by default while open, none with preallocateBytes 0, and leaves identical files', async () => {
+    const segmentSizes = (dir: string): number[] =>
+      fs.readdirSync(dir).filter((f) => f.endsWith('.stdb.log')).sort().map((f) => fs.statSync(path.join(dir, f)).size);
+    const run = async (dir: string, preallocateBytes?: number): Promise<number[]> => {
+      const log = DurableLog.open(dir, { preallocateBytes });
+      for (let i = 0; i < 50; i++) await log.waitDurable(log.append(recordFor(i, 100)));
+      const whileOpen = segmentSizes(dir);
+      await log.close();
+      return whileOpen;
+    };
+    const pre = tmpDir();
+    const plain = tmpDir();
+    const logical = 10 + 50 * (26 + 100);
+    expect(await run(pre)).toEqual([10 + 1024 * 1024]); // zero-filled at open; 6 KB of commits went into it
+    expect(await run(plain, 0)).toEqual([logical]);
+    expect(segmentSizes(pre)).toEqual([logical]);
+    const bytes = (dir: string): Buffer => fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.stdb.log'))!));
+    expect(bytes(pre).equals(bytes(plain))).toBe(true);
   });
 });
