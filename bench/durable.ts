@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DurableLog, FsRepo, type StorageFile } from '../src/index.js';
+import { DurableLog } from '../src/index.js';
+import { durableChartSvg } from './chart.js';
 import { environment, median } from './report.js';
 import { RECORD_LEN, RecordSource, foldRecords } from './workloads.js';
 
@@ -728,12 +729,17 @@ async function main(): Promise<void> {
   for (const [n, why] of skipped) console.log(`${n} left out: ${why}`);
   if (!args.write) return console.log('\nBENCHMARKS-durable.md not written (--quick or --no-write).');
   const notes = merged.filter((r) => r.note).map((r) => `- ${r.store}: ${r.note}; fsync: ${r.fsync}`);
+  const chart = fileURLToPath(new URL('../../docs/durable-chart.svg', import.meta.url));
+  const series = merged.map((r) => ({ store: r.store, durable: r.fsync.startsWith('yes'), points: r.durable }));
+  fs.writeFileSync(chart, durableChartSvg(series, `Durable records/s by concurrent producers, 200-byte records (${env.date}, log scales)`));
   const block = [
     `- command: \`${command}\``,
     `- node ${env.node}; CPU ${env.cpu} × ${env.cores}; ${env.platform}; ${env.memoryGiB} GiB RAM; load average ${env.load.toFixed(2)} at start; temp dir ${args.dir}`,
     `- ${args.records.toLocaleString('en-US')} records for bulk/read/size; ${args.seconds} s per durable run; median of ${args.reps} repetitions; date ${env.date}`,
     '',
     t,
+    '',
+    '![Durable records/s by concurrent producers, per store](docs/durable-chart.svg)',
     '',
     ...(h2h ? [`Head-to-head (one process, contenders open side by side), ${h2h.table}`, ''] : []),
     ...lines.map((l) => `- ${l}`),

@@ -188,6 +188,14 @@ export class CommitReader {
   }
 }
 
+/**
+ * Whether the bytes from `position` to the end of `file` are a zero tail (at least a header's worth,
+ * all zero): the end of the segment, which opening a log cuts (see `CommitReader.next`).
+ */
+export function isZeroTail(file: StorageFile, position: number): boolean {
+  return file.size() - position >= commitHeaderLen(1) && new CommitReader(file, position, 1).peekHeaderV1() === null;
+}
+
 function isZeroHeader(h: CommitHeader): boolean {
   return h.minTxOffset === 0 && h.len === 0 && h.n === 0 && h.epoch === 0;
 }

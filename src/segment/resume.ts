@@ -7,7 +7,7 @@ import { OffsetIndexWriter } from '../index/offset-index-writer.js';
 import { debug } from '../log/debug.js';
 import { type Options, offsetIndexLen } from '../log/options.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
-import { CommitReader } from './commit-reader.js';
+import { isZeroTail } from './commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from './metadata.js';
 import { PendingCommit, SegmentWriter } from './writer.js';
 
@@ -115,7 +115,7 @@ export function resumeSegmentWriter(repo: Repo, options: Options, offset: number
     // tail of any length (preallocated space, issue 7), which the reader stopped at.
     const size = file.size();
     if (size > meta.sizeInBytes) {
-      if (size - meta.sizeInBytes >= COMMIT_HEADER_LEN && new CommitReader(file, meta.sizeInBytes, 1).peekHeaderV1() !== null) {
+      if (size - meta.sizeInBytes >= COMMIT_HEADER_LEN && !isZeroTail(file, meta.sizeInBytes)) {
         throw new AssertionError(
           `segment ${offset}: ${size - meta.sizeInBytes} bytes after the last commit, expected fewer than ${COMMIT_HEADER_LEN}`,
         );

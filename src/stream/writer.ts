@@ -28,6 +28,7 @@ import { type LogSource, toRepo } from '../log/free.js';
 import { type Options, resolveOptions } from '../log/options.js';
 import { ByteWriter } from '../payload/byte-writer.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
+import { isZeroTail } from '../segment/commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
 import { closeQuietly, tryCreateOffsetIndexWriter, tryOpenIndex } from '../segment/resume.js';
 import { ChunkBuffer, type ByteSource } from './chunk-buffer.js';
@@ -347,6 +348,13 @@ function validPrefix(offset: number, file: StorageFile, index: IndexFile | null,
   }
   const size = file.size();
   if (cause === null && size === meta.sizeInBytes) return meta;
+  if (cause === null && isZeroTail(file, meta.sizeInBytes)) {
+    // Preallocated space (issue 7) is not data: cut it in either mode, as opening a log does.
+    debug('stream writer: cutting %d zero bytes after segment %d', size - meta.sizeInBytes, offset);
+    file.truncate(meta.sizeInBytes);
+    file.sync();
+    return meta;
+  }
   const what = cause ? messageOf(cause) : `${size - meta.sizeInBytes} stray bytes after the last commit`;
   if (onTrailing === 'error') {
     throw new InvalidDataError(`trailing data in segment ${offset} at byte ${meta.sizeInBytes}: ${what}`, {

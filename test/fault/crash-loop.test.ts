@@ -134,11 +134,13 @@ async function runLane(lane: number, kills: number, stats: Stats): Promise<void>
       const w = next;
       next = startWriter(); // loads the library while this one runs
       const seed = int(0x7fffffff);
-      const options: Partial<Options> = {
+      const options: Partial<Options> & { preallocateBytes: number } = {
         maxSegmentSize: 512 + int(3584),
         maxRecordsInCommit: 1 + int(6),
         offsetIndexIntervalBytes: 32 + int(200),
         offsetIndexRequireSegmentFsync: rnd() < 0.5,
+        // Half the writers keep zeros ahead of the head (issue 7): kills leave zero tails behind.
+        preallocateBytes: rnd() < 0.5 ? 64 + int(8192) : 0,
       };
       const where = `lane ${lane} kill ${k} (CRASH_SEED=${SEED}, writer seed ${seed})`;
       const plan = rnd();

@@ -14,6 +14,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import {
   Commitlog,
+  FsRepo,
+  GenericLog,
   MemoryRepo,
   StreamWriter,
   encodeCommit,
@@ -34,7 +36,9 @@ const go = await new Promise((resolve) => {
   });
 });
 const [dir, seedArg, ...rest] = go.split(' ');
-const options = JSON.parse(rest.join(' '));
+// `preallocateBytes` is the repo's option, the rest the log's.
+const { preallocateBytes, ...options } = JSON.parse(rest.join(' '));
+const openLog = () => new Commitlog(GenericLog.open(new FsRepo(dir, { preallocateBytes }), options));
 const random = seededRandom(Number(seedArg));
 const int = (n) => Math.floor(random() * n);
 // Synchronous writes to the pipe: a line the parent has read was written after the fact it states.
@@ -61,7 +65,7 @@ function record() {
 }
 
 say('B');
-let log = Commitlog.open(dir, options);
+let log = openLog();
 let next = (log.maxCommittedOffset() ?? -1) + 1;
 say(`O ${next}`);
 /** Committed but not yet reported durable: [offset, hash]. */
@@ -132,7 +136,7 @@ async function stream() {
   for (const [o, h] of streamed) say(`D ${o} ${h}`);
   say('w');
   next += m;
-  log = Commitlog.open(dir, options);
+  log = openLog();
   if (log.maxCommittedOffset() !== next - 1)
     throw new Error(`after stream: max committed ${log.maxCommittedOffset()}, expected ${next - 1}`);
 }
@@ -153,7 +157,7 @@ try {
     else if (r < 0.94) await stream();
     else if (r < 0.96) {
       log.close();
-      log = Commitlog.open(dir, options);
+      log = openLog();
       say(`O ${(log.maxCommittedOffset() ?? -1) + 1}`);
     } else {
       for (let i = int(5); i > 0; i--) {

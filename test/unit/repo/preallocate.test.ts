@@ -6,7 +6,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Commitlog, FsRepo, GenericLog, InvalidInputError, UnexpectedEofError, commits, streamCommitsSync, verifyLog } from '../../../src/index.js';
+import {
+  Commitlog,
+  FsRepo,
+  GenericLog,
+  InvalidInputError,
+  StreamWriter,
+  UnexpectedEofError,
+  commits,
+  streamCommits,
+  streamCommitsSync,
+  verifyLog,
+} from '../../../src/index.js';
 import { appendRandomCommits, rng, useTmpDirs } from '../../helpers/common.js';
 
 const tmp = useTmpDirs();
@@ -85,6 +96,29 @@ describe('FsRepo preallocateBytes', () => {
     appendRandomCommits(new Commitlog(continued), 30, rng(99), SHAPE);
     continued.close();
     expect(filesOf(crashed)).toEqual(filesOf(plain));
+  });
+
+  it("StreamWriter.create ('error' mode) over a crashed zero tail cuts it and continues as over the same log closed cleanly", async () => {
+    const source = tmp();
+    writeLog(source, 0, 21, 60).close();
+    const plain = tmp();
+    writeLog(plain, 0, 21, 25).close();
+    const written = tmp();
+    const log = writeLog(written, PREALLOC, 21, 25);
+    const crashed = tmp();
+    copyDir(written, crashed);
+    log.close();
+    const mirror = async (dir: string): Promise<void> => {
+      const last = [...commits(dir)].pop()!;
+      const writer = StreamWriter.create(dir, OPTS, 'error');
+      await writer.appendAll(streamCommits(source, { start: last.minTxOffset + last.n }));
+      await writer.syncAll();
+      await writer.close();
+    };
+    await mirror(plain);
+    await mirror(crashed);
+    expect(filesOf(crashed)).toEqual(filesOf(plain));
+    expect([...commits(crashed)]).toEqual([...commits(source)]);
   });
 
   it('resumes a preallocating writer over a crashed zero tail and keeps preallocating', () => {
