@@ -69,6 +69,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (k === '--rounds' && v) a.rounds = Number(v);
     else if (k === '--slice' && v) a.slice = Number(v);
     else if (k === '--child' && v) a.child = v;
+    else if (k === '--preallocate' && v) logPreallocate = positiveOrZero(v, k);
     else throw new Error(`unknown argument ${arg}`);
   }
   a.records = Math.ceil(a.records / BATCH) * BATCH;
@@ -129,6 +130,15 @@ interface Store {
   closeDurable(): Promise<void>;
 }
 
+/** `--preallocate=N`: DurableLog's `preallocateBytes` in the store rows (default: the library's). */
+let logPreallocate: number | undefined;
+
+function positiveOrZero(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} wants an integer ≥ 0, got ${v}`);
+  return n;
+}
+
 type Mod = Record<string, any>;
 const load = async (name: string): Promise<Mod> => (await import(name)) as Mod;
 
@@ -140,7 +150,7 @@ function commitlog(): Store {
     note: 'bulk: append() loop; the last ≤ 1 MiB commit is written at close, untimed',
     async bulk(d, n, src) {
       dir = d;
-      log = DurableLog.open(d);
+      log = DurableLog.open(d, { preallocateBytes: logPreallocate });
       for (let i = 0; i < n; i++) log.append(src.pool[i % src.pool.length]!);
     },
     async read() {
@@ -148,7 +158,7 @@ function commitlog(): Store {
       return foldRecords(dir);
     },
     async openDurable(d) {
-      log = DurableLog.open(d);
+      log = DurableLog.open(d, { preallocateBytes: logPreallocate });
       const l = log;
       return (r) => l.waitDurable(l.append(r));
     },
