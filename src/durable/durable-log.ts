@@ -58,8 +58,8 @@ export interface DurableLogOptions<T = Uint8Array> {
   /**
    * With a directory (not a `Repo`): bytes kept zero-filled ahead of the head segment's end, so a
    * durable commit's fsync has no size change to journal (`FsRepoOptions.preallocateBytes`). Default
-   * 1 MiB: 1.1–1.3× the durable commits/s with 1–100 producers on this machine, no change for bulk
-   * appends or 1000 producers (their large batches are not zero-filled), no gain from larger sizes
+   * 1 MiB: 1.1–1.6× the durable records/s with 1–100 producers on this machine, 1.06–1.25× with 1000,
+   * bulk appends untouched (nothing is zero-filled without a sync), no gain from larger sizes
    * (BENCHMARKS.md). 0 turns it off.
    */
   preallocateBytes?: number;
