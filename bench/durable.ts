@@ -596,8 +596,13 @@ function pairedReport(paired: Paired, args: Args): { table: string; lines: strin
   target('durable single producer vs raw preallocated write+fdatasyncSync (interleaved)', ratio(1, 'raw: write + fdatasyncSync, preallocated file'), TARGET_VS_PREALLOC);
   const pre = ratio(1, PREALLOC_LOG);
   if (pre !== undefined) lines.push(`preallocation: DurableLog (default, 1 MiB preallocated) ÷ DurableLog with preallocateBytes 0 = ${pre.toFixed(2)}× (above 1 = preallocation faster)`);
-  const poolPre = ratio(1, 'raw: write + fdatasync in the libuv pool, preallocated');
-  if (poolPre !== undefined) lines.push(`DurableLog ÷ raw preallocated write + fdatasync in the libuv pool (the same fsync, event loop free): ${poolPre.toFixed(2)}×`);
+  // The issue names `write`+`fdatasync`: Node's asynchronous calls, which is this loop; the blocking
+  // `fdatasyncSync` loop above is the stricter reading. Both are judged.
+  target(
+    'durable single producer vs raw preallocated write + fdatasync in the libuv pool (Node\'s async calls, event loop free; interleaved)',
+    ratio(1, 'raw: write + fdatasync in the libuv pool, preallocated'),
+    TARGET_VS_PREALLOC,
+  );
   const grow = ratio(1, 'raw: write + fdatasyncSync, growing file');
   const pool = ratio(1, 'raw: write + fdatasync in the libuv pool, growing');
   if (grow !== undefined && pool !== undefined) lines.push(`(DurableLog vs raw growing-file loops: ${grow.toFixed(2)}× the synchronous one, ${pool.toFixed(2)}× the libuv-pool one)`);
