@@ -24,7 +24,6 @@
  * possibly torn one, not worth the risk here. Either way every waiter on an offset not yet durable is
  * rejected, and nothing is ever reported durable that a completed fsync does not cover.
  */
-import * as fs from 'node:fs';
 import { checkU64Input } from '../codec/u64.js';
 import { AssertionError, ClosedError, FsyncFailedError, InvalidInputError, PoisonedError } from '../errors.js';
 import { GenericLog } from '../log/generic-log.js';
@@ -114,9 +113,6 @@ export class DurableLog<T = Uint8Array> {
   private failure: unknown = null;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closing: Promise<void> | null = null;
-  /** Directory of an `FsRepo`: fsynced whenever a new head segment appeared, before anything in it is durable. */
-  private dirFd: number | null;
-  private dirSyncedHead: number;
   private readonly counts: DurableLogStats = { commits: 0, syncs: 0 };
   private readonly maxCommitBytes: number;
   private readonly syncIntervalMs: number;
@@ -126,21 +122,20 @@ export class DurableLog<T = Uint8Array> {
     /** The underlying log: read it freely (`commits`, `transactions`), but write only through this class. */
     readonly log: GenericLog<T>,
     options: DurableLogOptions<T>,
-    dirFd: number | null,
   ) {
     this.maxCommitBytes = options.maxCommitBytes ?? DEFAULT_MAX_COMMIT_BYTES;
     this.syncIntervalMs = options.syncIntervalMs ?? 0;
     this.raw = options.encoder === undefined;
-    this.dirFd = dirFd;
     const max = log.maxCommittedOffset();
     this.next = max === null ? 0 : max + 1;
     this.durable = this.next - 1;
-    this.dirSyncedHead = log.headOffset;
   }
 
   /**
-   * Opens the log in `dir` (an `FsRepo`) or `repo`, then fdatasyncs it once (synchronously: whatever an
-   * earlier process wrote but never synced is made durable before it is reported so).
+   * Opens the log in `dir` (an `FsRepo`) or `repo`, then fdatasyncs it and its directory once
+   * (synchronously: whatever an earlier process wrote but never synced, a segment it created included,
+   * is made durable before it is reported so). New segments are made durable in the directory by the
+   * log itself when it creates them.
    */
   static open<T = Uint8Array>(dirOrRepo: string | Repo, options: DurableLogOptions<T> = {}): DurableLog<T> {
     const maxRecords = options.maxCommitRecords ?? DEFAULT_MAX_COMMIT_RECORDS;
@@ -152,19 +147,14 @@ export class DurableLog<T = Uint8Array> {
     const logOptions = { ...options.log };
     logOptions.maxRecordsInCommit = Math.min(logOptions.maxRecordsInCommit ?? maxRecords, maxRecords);
     const log = GenericLog.open(repo, logOptions, options.encoder);
-    let dirFd: number | null = null;
     try {
       log.sync();
-      if (repo instanceof FsRepo) {
-        dirFd = fs.openSync(repo.root, 'r');
-        fs.fsyncSync(dirFd);
-      }
+      repo.syncDirectory?.();
     } catch (e) {
-      if (dirFd !== null) fs.closeSync(dirFd);
       log.close();
       throw e;
     }
-    return new DurableLog(log, options, dirFd);
+    return new DurableLog(log, options);
   }
 
   /**
@@ -253,10 +243,6 @@ export class DurableLog<T = Uint8Array> {
     // A failed log writes nothing more: drop what `GenericLog.close` would still commit.
     if (this.failure !== null) this.log.headWriter.pending.clear();
     this.log.close();
-    if (this.dirFd !== null) {
-      fs.closeSync(this.dirFd);
-      this.dirFd = null;
-    }
     this.state = 'closed';
     if (this.failure !== null) throw this.failure;
   }
@@ -336,11 +322,10 @@ export class DurableLog<T = Uint8Array> {
       const synced = await this.log.syncAsync();
       if ((synced ?? -1) !== covered) throw new AssertionError(`sync covered ${synced}, expected ${covered}`);
       this.counts.syncs++;
-      await this.syncDirectoryIfNeeded();
     } catch (e) {
       this.inflight = null;
       this.cycleRunning = false;
-      this.fail(e instanceof FsyncFailedError || e instanceof AssertionError ? e : new FsyncFailedError(e, 'directory'), inflight.waiters);
+      this.fail(e instanceof FsyncFailedError || e instanceof AssertionError ? e : new FsyncFailedError(e, 'head segment'), inflight.waiters);
       return;
     }
     this.inflight = null;
@@ -350,15 +335,6 @@ export class DurableLog<T = Uint8Array> {
     // cycle themselves (no cycle is running any more).
     if (this.failure === null && this.state === 'open' && this.next - 1 > this.durable) this.scheduleAfterSync();
     inflight.waiters?.resolve();
-  }
-
-  /** A new segment's directory entry must be on disk before its records are reported durable. */
-  private async syncDirectoryIfNeeded(): Promise<void> {
-    const head = this.log.headOffset;
-    const fd = this.dirFd;
-    if (fd === null || head === this.dirSyncedHead) return;
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
-    this.dirSyncedHead = head;
   }
 
   /** Terminal: rejects the waiters of the failed cycle (if any) and of everything after it. */

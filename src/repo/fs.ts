@@ -120,12 +120,26 @@ export class FsRepo implements Repo {
     return compressed;
   }
 
+  /** Removes the segment and makes the removal durable (FIX: 1.3.0 never syncs the directory). */
   removeSegment(offset: number): void {
     this.removeOffsetIndex(offset);
     try {
       fs.unlinkSync(this.segmentPath(offset));
     } catch (e) {
       throw fromSystemError(e, `remove segment ${offset}`);
+    }
+    this.syncDirectory();
+  }
+
+  syncDirectory(): void {
+    let fd: number | null = null;
+    try {
+      fd = fs.openSync(this.root, 'r');
+      fs.fsyncSync(fd);
+    } catch (e) {
+      throw fromSystemError(e, `fsync directory ${this.root}`);
+    } finally {
+      if (fd !== null) fs.closeSync(fd);
     }
   }
 

@@ -55,6 +55,11 @@ export interface Repo {
    */
   getOffsetIndex(offset: number, writable?: boolean): StorageFile;
   removeOffsetIndex(offset: number): void;
+  /**
+   * fsyncs the directory holding the segments, so that files created or removed in it stay so after a
+   * power loss. Repos without directories (memory) leave this out.
+   */
+  syncDirectory?(): void;
   /** Bytes used by segments and their index files. */
   sizeOnDisk(): number;
   /**

@@ -45,6 +45,9 @@ export function createSegmentWriter(
     const header = encodeSegmentHeader({ logFormatVersion: options.logFormatVersion, checksumAlgorithm: 0 });
     file.append(header, 0, header.length);
     file.sync();
+    // FIX beyond 1.3.0: the new file's directory entry is made durable before any commit in it can be
+    // reported durable (a power loss could otherwise drop the whole segment).
+    repo.syncDirectory?.();
   } catch (e) {
     closeQuietly(file);
     // A segment without its header holds nothing: left in place it would sit inside the log and make
