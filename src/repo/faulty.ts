@@ -93,6 +93,7 @@ export class FaultyRepo implements Repo {
   /** Probabilistic faults are drawn only while this is true; armed faults always fire. */
   enabled = true;
   readonly lock?: () => { release(): void };
+  readonly syncDirectory?: () => void;
 
   private readonly random: () => number;
   private readonly probabilities: Record<FaultKind, number>;
@@ -118,6 +119,8 @@ export class FaultyRepo implements Repo {
     this.growWith = options.growWith ?? 'random';
     this.maxGrowth = options.maxGrowth ?? 64;
     if (inner.lock) this.lock = () => inner.lock!();
+    // Directory syncs pass through without faults: directory operations count as durable at once here.
+    if (inner.syncDirectory) this.syncDirectory = () => inner.syncDirectory!();
   }
 
   /** Total faults injected. */
