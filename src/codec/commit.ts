@@ -108,6 +108,11 @@ export function decodeCommitFrame(
   return { minTxOffset: header.minTxOffset, epoch: header.epoch, n: header.n, records, checksum: stored };
 }
 
+/** Whether the complete commit frame at `bytes[pos .. pos + len)` matches its stored CRC32C. */
+export function frameChecksumMatches(bytes: Uint8Array, pos: number, len: number): boolean {
+  return crc32c(bytes.subarray(pos, pos + len - CHECKSUM_LEN)) === readU32(bytes, pos + len - CHECKSUM_LEN);
+}
+
 /** Writes a v1 commit header at `buf[pos..pos+22)`. */
 export function writeCommitHeader(
   buf: Uint8Array,

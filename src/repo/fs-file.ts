@@ -4,7 +4,7 @@ import { IoError, fromSystemError } from '../errors.js';
 import type { StorageFile } from './repo.js';
 
 export class FsFile implements StorageFile {
-  protected fd: number;
+  private fd: number;
   /** Asynchronous fsyncs in flight, and whether a close waits for them. */
   private inFlight = 0;
   private closeRequested = false;
@@ -21,11 +21,7 @@ export class FsFile implements StorageFile {
    * true end of the file; index files are opened `r+` and written at positions.
    */
   static open(path: string, flags: string | number): FsFile {
-    try {
-      return new FsFile(fs.openSync(path, flags, 0o644), path);
-    } catch (e) {
-      throw fromSystemError(e, `open ${path}`);
-    }
+    return new FsFile(openFd(path, flags), path);
   }
 
   size(): number {
@@ -116,5 +112,14 @@ export class FsFile implements StorageFile {
     } catch (e) {
       throw fromSystemError(e, `close ${this.path}`);
     }
+  }
+}
+
+/** `open(2)` with the mode every file of a log gets; errors typed. */
+export function openFd(path: string, flags: string | number): number {
+  try {
+    return fs.openSync(path, flags, 0o644);
+  } catch (e) {
+    throw fromSystemError(e, `open ${path}`);
   }
 }

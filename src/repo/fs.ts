@@ -79,12 +79,12 @@ export class FsRepo implements Repo {
   createSegment(offset: number): StorageFile {
     const p = this.segmentPath(offset);
     try {
-      return this.openWriter(p, this.preallocateBytes > 0 ? 'wx+' : 'ax+');
+      return this.openWriter(p, 'create');
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }
     // An existing empty file (a crash right after creation) is reused; one with data is not.
-    const file = this.openWriter(p, this.preallocateBytes > 0 ? fs.constants.O_RDWR : APPEND_EXISTING);
+    const file = this.openWriter(p, 'existing');
     if (file.size() > 0) {
       file.close();
       throw new AlreadyExistsError(`segment ${offset} already exists and is not empty: ${p}`);
@@ -93,11 +93,16 @@ export class FsRepo implements Repo {
   }
 
   openSegmentWriter(offset: number): StorageFile {
-    return this.openWriter(this.segmentPath(offset), this.preallocateBytes > 0 ? fs.constants.O_RDWR : APPEND_EXISTING);
+    return this.openWriter(this.segmentPath(offset), 'existing');
   }
 
-  private openWriter(p: string, flags: string | number): FsFile {
-    return this.preallocateBytes > 0 ? PreallocatingFile.openPreallocating(p, flags, this.preallocateBytes) : FsFile.open(p, flags);
+  /**
+   * A segment handle for writing: O_APPEND like the reference, or positional (never O_APPEND) when
+   * preallocating. `create` fails with AlreadyExists if the file is there; `existing` never creates it.
+   */
+  private openWriter(p: string, how: 'create' | 'existing'): FsFile {
+    if (this.preallocateBytes === 0) return FsFile.open(p, how === 'create' ? 'ax+' : APPEND_EXISTING);
+    return PreallocatingFile.openPreallocating(p, how === 'create' ? 'wx+' : fs.constants.O_RDWR, this.preallocateBytes);
   }
 
   /** Compressed segments (zstd magic) are presented decompressed. */

@@ -72,7 +72,12 @@ export class CommitReader {
     const got = this.fill(commitHeaderLen(1));
     if (got < commitHeaderLen(1)) return null;
     const header = decodeCommitHeader(this.chunk, this.position - this.chunkStart, 1)!;
-    return isZeroHeader(header) && this.zerosToEnd(this.position) ? null : header;
+    return this.atZeroTail(header, this.position) ? null : header;
+  }
+
+  /** Whether `header`, read at `at`, is the start of a zero tail (see `next`). */
+  private atZeroTail(header: CommitHeader, at: number): boolean {
+    return header.minTxOffset === 0 && header.len === 0 && header.n === 0 && header.epoch === 0 && this.zerosToEnd(at);
   }
 
   /**
@@ -143,7 +148,7 @@ export class CommitReader {
     // Deviation from QUIRK Q1, asked for by issue 7 ("reads correct over preallocated zero tails"):
     // zeros up to EOF end the segment (not consumed: a writer may still fill them). Zeros followed by
     // anything else stay a checksum mismatch, as in 1.3.0.
-    if (version !== 0 && isZeroHeader(header) && this.zerosToEnd(start)) return null;
+    if (version !== 0 && this.atZeroTail(header, start)) return null;
     const need = frameLen(header, version);
     const { bytes, at, owned } = this.readExact(need, header.minTxOffset);
     this.lastCommitPosition = start;
@@ -194,10 +199,6 @@ export class CommitReader {
  */
 export function isZeroTail(file: StorageFile, position: number): boolean {
   return file.size() - position >= commitHeaderLen(1) && new CommitReader(file, position, 1).peekHeaderV1() === null;
-}
-
-function isZeroHeader(h: CommitHeader): boolean {
-  return h.minTxOffset === 0 && h.len === 0 && h.n === 0 && h.epoch === 0;
 }
 
 function shortCommit(txOffset: number, start: number, need: number, have: number): UnexpectedEofError {

@@ -4,11 +4,9 @@
  * except for a commit right before preallocated zeros (see the loop).
  */
 import { Readable } from 'node:stream';
-import { COMMIT_HEADER_LEN } from '../codec/commit.js';
+import { COMMIT_HEADER_LEN, frameChecksumMatches } from '../codec/commit.js';
 import { CHECKSUM_LEN, SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { InvalidDataError, UnexpectedEofError } from '../errors.js';
-import { crc32c } from '../codec/crc32c.js';
-import { readU32 } from '../codec/u64.js';
 import { seekToOffset } from '../index/seek.js';
 import { type LogSource, toRepo } from '../log/free.js';
 import type { Repo } from '../repo/repo.js';
@@ -69,7 +67,7 @@ export function* streamCommitsSync(
           // end, its length cannot show that, so check its CRC and treat a mismatch as a cut-short
           // commit (followers retry it). Everywhere else the bytes pass unchecked, as in the reference.
           if (reader.position < file.size() && (lastAt >= 0 || held !== null)) {
-            const intact = held !== null ? frameIntact(held, 0, held.length) : frameIntact(out, lastAt, outLen - lastAt);
+            const intact = held !== null ? frameChecksumMatches(held, 0, held.length) : frameChecksumMatches(out, lastAt, outLen - lastAt);
             if (!intact) {
               if (held === null) outLen = lastAt;
               held = null;
@@ -130,11 +128,6 @@ export function* streamCommitsSync(
     }
   }
   if (outLen > 0) yield out.slice(0, outLen);
-}
-
-/** Whether the v1 commit frame at `bytes[at .. at + len)` matches its CRC32C. */
-function frameIntact(bytes: Uint8Array, at: number, len: number): boolean {
-  return crc32c(bytes.subarray(at, at + len - 4)) === readU32(bytes, at + len - 4);
 }
 
 function trySeek(repo: Repo, segment: number, reader: CommitReader, offset: number): void {

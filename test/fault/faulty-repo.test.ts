@@ -360,15 +360,27 @@ describe('segments that vanish or grow between calls', () => {
     expect(cleanCommits(reopened, 'reopened').length).toBe(6);
   });
 
-  it('a zero-filled tail after the last commit ends the segment: open cuts it and resumes the segment (issue 7, not QUIRK Q1)', () => {
+  /**
+   * One commit in segment 0 (synced), and with `emptyHead` a header-only segment 1 after it (QUIRK Q5:
+   * nothing pending, but segment 0 is nearly full); then a crash that leaves `tail` in the newest one.
+   */
+  function crashedWith(tail: Uint8Array, emptyHead = false): MemoryRepo {
     const mem = new MemoryRepo();
     const faulty = new FaultyRepo(mem);
-    const log = GenericLog.open(faulty, O);
-    log.append(rec(30, 1));
+    const log = GenericLog.open(faulty, emptyHead ? { maxSegmentSize: 100 } : O);
+    log.append(rec(emptyHead ? 60 : 30, 1));
     log.flushAndSync();
-    const synced = mem.segments.get(0)!.bytes().slice();
+    if (emptyHead) log.commit();
+    expect(log.existingSegmentOffsets()).toEqual(emptyHead ? [0, 1] : [0]);
     faulty.crash();
-    faulty.grow(0, new Uint8Array(64)); // preallocated space, or what a file system without ordered data may leave
+    faulty.grow(emptyHead ? 1 : 0, tail);
+    return mem;
+  }
+
+  it('a zero-filled tail after the last commit ends the segment: open cuts it and resumes the segment (issue 7, not QUIRK Q1)', () => {
+    // Preallocated space, or what a file system without ordered data may leave.
+    const mem = crashedWith(new Uint8Array(64));
+    const synced = mem.segments.get(0)!.bytes().slice(0, 10 + 26 + 30);
     const reopened = GenericLog.open(mem, O);
     expect(reopened.existingSegmentOffsets()).toEqual([0]);
     expect(mem.segments.get(0)!.bytes()).toEqual(synced);
@@ -377,15 +389,9 @@ describe('segments that vanish or grow between calls', () => {
   });
 
   it('zeros followed by anything else are still a corrupt commit: a new segment follows (QUIRK Q1, SPEC §6.5)', () => {
-    const mem = new MemoryRepo();
-    const faulty = new FaultyRepo(mem);
-    const log = GenericLog.open(faulty, O);
-    log.append(rec(30, 1));
-    log.flushAndSync();
-    faulty.crash();
     const tail = new Uint8Array(64);
     tail[63] = 1;
-    faulty.grow(0, tail);
+    const mem = crashedWith(tail);
     const reopened = GenericLog.open(mem, O);
     expect(reopened.existingSegmentOffsets()).toEqual([0, 1]);
     expect(cleanCommits(reopened, 'zeros then data').length).toBe(1);
@@ -393,15 +399,7 @@ describe('segments that vanish or grow between calls', () => {
   });
 
   it('a newest segment holding only zeros after its header is an empty tail segment: removed, the previous one resumed (issue 7)', () => {
-    const mem = new MemoryRepo();
-    const faulty = new FaultyRepo(mem);
-    const log = GenericLog.open(faulty, { maxSegmentSize: 100 });
-    log.append(rec(60, 1));
-    log.commit();
-    log.commit(); // QUIRK Q5: nothing pending, but the segment is nearly full: a header-only segment 1
-    expect(log.existingSegmentOffsets()).toEqual([0, 1]);
-    faulty.crash();
-    faulty.grow(1, new Uint8Array(40));
+    const mem = crashedWith(new Uint8Array(40), true);
     const reopened = GenericLog.open(mem, { maxSegmentSize: 100 });
     expect(reopened.existingSegmentOffsets()).toEqual([0]);
     expect(cleanCommits(reopened, 'zero head').length).toBe(1);
@@ -409,16 +407,9 @@ describe('segments that vanish or grow between calls', () => {
   });
 
   it('a newest segment whose first commit is zeros followed by data refuses to open, changes nothing, and resetTo repairs it (SPEC §6.2)', () => {
-    const mem = new MemoryRepo();
-    const faulty = new FaultyRepo(mem);
-    const log = GenericLog.open(faulty, { maxSegmentSize: 100 });
-    log.append(rec(60, 1));
-    log.commit();
-    log.commit();
-    faulty.crash();
     const garbage = new Uint8Array(40);
     garbage[39] = 7;
-    faulty.grow(1, garbage);
+    const mem = crashedWith(garbage, true);
     const before = [...mem.segments].map(([o, b]) => [o, Buffer.from(b.bytes()).toString('hex')]);
     expect(() => GenericLog.open(mem, { maxSegmentSize: 100 })).toThrow(InvalidDataError);
     expect([...mem.segments].map(([o, b]) => [o, Buffer.from(b.bytes()).toString('hex')])).toEqual(before);

@@ -44,6 +44,17 @@ function copyDir(from: string, to: string): void {
   for (const f of fs.readdirSync(from)) if (f.includes('.stdb.')) fs.copyFileSync(path.join(from, f), path.join(to, f));
 }
 
+/** What a crash leaves of a preallocating writer: its files, copied while it is open (synced). */
+function crashedLog(seed: number, count: number): string {
+  const dir = tmp();
+  const log = writeLog(dir, PREALLOC, seed, count);
+  log.sync();
+  const crashed = tmp();
+  copyDir(dir, crashed);
+  log.close();
+  return crashed;
+}
+
 function streamed(dir: string): Buffer {
   return Buffer.concat([...streamCommitsSync(dir)]);
 }
@@ -65,12 +76,7 @@ describe('FsRepo preallocateBytes', () => {
 
   it('a log copied while open (a crash) reads over its zero tail, verifies clean, then opens, resumes and continues', () => {
     const plain = tmp();
-    const pre = tmp();
-    const crashed = tmp();
-    const log = writeLog(pre, PREALLOC, 11, 90);
-    log.sync();
-    copyDir(pre, crashed);
-    log.close();
+    const crashed = crashedLog(11, 90);
     const reference = writeLog(plain, 0, 11, 90);
     reference.close();
     const headName = fs.readdirSync(crashed).filter((f) => f.endsWith('.stdb.log')).sort().pop()!;
@@ -103,11 +109,7 @@ describe('FsRepo preallocateBytes', () => {
     writeLog(source, 0, 21, 60).close();
     const plain = tmp();
     writeLog(plain, 0, 21, 25).close();
-    const written = tmp();
-    const log = writeLog(written, PREALLOC, 21, 25);
-    const crashed = tmp();
-    copyDir(written, crashed);
-    log.close();
+    const crashed = crashedLog(21, 25);
     const mirror = async (dir: string): Promise<void> => {
       const last = [...commits(dir)].pop()!;
       const writer = StreamWriter.create(dir, OPTS, 'error');
@@ -122,12 +124,7 @@ describe('FsRepo preallocateBytes', () => {
   });
 
   it('resumes a preallocating writer over a crashed zero tail and keeps preallocating', () => {
-    const dir = tmp();
-    const crashed = tmp();
-    const log = writeLog(dir, PREALLOC, 3, 40);
-    log.sync();
-    copyDir(dir, crashed);
-    log.close();
+    const crashed = crashedLog(3, 40);
     const again = writeLog(crashed, PREALLOC, 4, 40);
     const before = [...commits(crashed)];
     again.sync();
