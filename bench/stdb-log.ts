@@ -7,10 +7,7 @@
 import * as fs from 'node:fs';
 import {
   type AlgebraicType,
-  type BufReader,
   type ColumnSchema,
-  Commitlog,
-  FRAMING_LEN,
   type Row,
   type RowCodec,
   SYSTEM_TABLES,
@@ -18,7 +15,9 @@ import {
   type TxdataVisitor,
   rowCodec,
   txdataEncoder,
-} from '../src/index.js';
+} from '../src/api/replay.js';
+import { type BufReader, Commitlog } from '../src/index.js';
+import { FRAMING_LEN } from '../src/api/codec.js';
 import { AT, BinaryReader } from '../src/replay/stdb.js';
 import { type RawRow, bytesOf, declare, txdata } from '../test/unit/replay/log-builder.js';
 import { segmentFiles } from './workloads.js';

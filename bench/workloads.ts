@@ -4,15 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  ArrayDecoder,
-  type BufReader,
-  Commitlog,
-  FRAMING_LEN,
-  commits,
-  foldTransactions,
-  transactions,
-} from '../src/index.js';
+import { ArrayDecoder, type BufReader, Commitlog, commits, foldTransactions, transactions } from '../src/index.js';
+import { FRAMING_LEN } from '../src/api/codec.js';
 
 export const RECORD_LEN = 200;
 export const RECORDS_PER_COMMIT = 1000;

@@ -316,18 +316,3 @@ export function fromSystemError(e: unknown, context: string): Error {
   }
 }
 
-/** `extractMetadata` met an undecodable commit; `sofar` describes the valid prefix before it. */
-export class InvalidCommitError extends CommitlogError {
-  constructor(
-    readonly sofar: import('./segment/metadata.js').SegmentMetadata,
-    cause: Error,
-    readonly segment?: number,
-  ) {
-    super(
-      ErrorCodes.INVALID_COMMIT,
-      `invalid commit encountered${segment === undefined ? '' : ` in segment ${segment}`} after offset ` +
-        `${sofar.txRange.end} (byte ${sofar.sizeInBytes}): ${cause.message}`,
-      { cause },
-    );
-  }
-}

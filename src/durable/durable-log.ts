@@ -27,7 +27,7 @@
 import { checkU64Input } from '../codec/u64.js';
 import { AssertionError, ClosedError, FsyncFailedError, InvalidInputError, PoisonedError } from '../errors.js';
 import { GenericLog } from '../log/generic-log.js';
-import type { Options } from '../log/options.js';
+import type { Options } from '../options.js';
 import type { Encoder } from '../payload/decoder.js';
 import { FsRepo } from '../repo/fs.js';
 import type { Repo } from '../repo/repo.js';

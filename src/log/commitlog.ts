@@ -7,7 +7,7 @@ import type { TraversalError } from '../errors.js';
 import type { Decoder, Encoder } from '../payload/decoder.js';
 import { FsRepo } from '../repo/fs.js';
 import { GenericLog } from './generic-log.js';
-import type { Options } from './options.js';
+import type { Options } from '../options.js';
 import type { CommitIterator, Result, Transaction, TraversalOptions } from './traversal.js';
 
 type YieldMode = { errors: 'yield' };

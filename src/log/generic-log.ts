@@ -9,7 +9,6 @@ import {
   AssertionError,
   ClosedError,
   FsyncFailedError,
-  InvalidCommitError,
   InvalidInputError,
   PoisonedError,
   type TraversalError,
@@ -21,8 +20,8 @@ import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
 import { closeQuietly, createSegmentWriter, resumeSegmentWriter } from '../segment/resume.js';
 import type { Committed, SegmentWriter } from '../segment/writer.js';
-import { debug } from './debug.js';
-import { type Options, resolveOptions } from './options.js';
+import { debug } from '../debug.js';
+import { type Options, resolveOptions } from '../options.js';
 import { resetToInternal } from './reset.js';
 import {
   CommitIterator,
@@ -34,6 +33,7 @@ import {
   segmentsFromOffsetInstance,
   transactionsOf,
 } from './traversal.js';
+import { InvalidCommitError } from '../segment/metadata.js';
 
 type YieldMode = { errors: 'yield' };
 type Lock = { release(): void };

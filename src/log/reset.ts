@@ -2,13 +2,13 @@
 import { FRAMING_LEN } from '../codec/commit.js';
 import { SEGMENT_HEADER_LEN, ensureCompatible } from '../codec/segment-header.js';
 import { InvalidDataError, messageOf } from '../errors.js';
-import type { IndexFile } from '../index/index-file.js';
-import { seekToOffset } from '../index/seek.js';
+import type { IndexFile } from '../offset-index/index-file.js';
+import { seekToOffset } from '../offset-index/seek.js';
 import type { Repo } from '../repo/repo.js';
 import { CommitReader } from '../segment/commit-reader.js';
 import { readSegmentHeader } from '../segment/metadata.js';
 import { closeQuietly, tryOpenIndex } from '../segment/resume.js';
-import { debug } from './debug.js';
+import { debug } from '../debug.js';
 
 /**
  * Keeps every transaction ≤ `offset` (and the rest of the commit holding it), removes the rest.

@@ -13,7 +13,7 @@ import {
   TraversalError,
   TraversalIoError,
 } from '../errors.js';
-import { seekToOffset } from '../index/seek.js';
+import { seekToOffset } from '../offset-index/seek.js';
 import { BufReader } from '../payload/buf-reader.js';
 import type { Decoder } from '../payload/decoder.js';
 import type { Repo, StorageFile } from '../repo/repo.js';

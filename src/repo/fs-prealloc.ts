@@ -6,7 +6,7 @@
  * sealing or closing the file cuts it too, so a cleanly closed segment is byte-identical to an
  * unpreallocated one.
  */
-import { debug } from '../log/debug.js';
+import { debug } from '../debug.js';
 import { FsFile, openFd } from './fs-file.js';
 
 /** Zeros written per call while extending; allocated once. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LockedError, fromSystemError } from '../errors.js';
-import { debug } from '../log/debug.js';
+import { debug } from '../debug.js';
 
 export const LOCK_FILE_NAME = 'commitlog.lock';
 

@@ -1,7 +1,7 @@
 /** Segment header I/O and metadata extraction (SPEC §6.4, the reference's `Metadata::extract`). */
 import { type SegmentHeader, SEGMENT_HEADER_LEN, decodeSegmentHeader } from '../codec/segment-header.js';
-import { InvalidCommitError, InvalidDataError, UnexpectedEofError, isCorruptionKind } from '../errors.js';
-import type { IndexFile } from '../index/index-file.js';
+import { CommitlogError, ErrorCodes, InvalidDataError, UnexpectedEofError, isCorruptionKind } from '../errors.js';
+import type { IndexFile } from '../offset-index/index-file.js';
 import type { StorageFile } from '../repo/repo.js';
 import { CommitReader } from './commit-reader.js';
 
@@ -14,6 +14,23 @@ export interface SegmentMetadata {
   maxEpoch: number;
   /** `minTxOffset` of the last valid commit (the segment offset if there is none). */
   maxCommitOffset: number;
+}
+
+// Lives here, not in errors.ts, because it carries a SegmentMetadata: errors.ts stays below every layer.
+/** `extractMetadata` met an undecodable commit; `sofar` describes the valid prefix before it. */
+export class InvalidCommitError extends CommitlogError {
+  constructor(
+    readonly sofar: SegmentMetadata,
+    cause: Error,
+    readonly segment?: number,
+  ) {
+    super(
+      ErrorCodes.INVALID_COMMIT,
+      `invalid commit encountered${segment === undefined ? '' : ` in segment ${segment}`} after offset ` +
+        `${sofar.txRange.end} (byte ${sofar.sizeInBytes}): ${cause.message}`,
+      { cause },
+    );
+  }
 }
 
 /** Reads and decodes the 10-byte header at the start of a segment (version not checked). */

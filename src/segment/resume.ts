@@ -1,15 +1,16 @@
 /** Creating and resuming segment writers (SPEC §5.4, §6.3). */
 import { SEGMENT_HEADER_LEN, encodeSegmentHeader, ensureCompatible } from '../codec/segment-header.js';
 import { COMMIT_HEADER_LEN } from '../codec/commit.js';
-import { AssertionError, InvalidCommitError, InvalidDataError, UnexpectedEofError, messageOf } from '../errors.js';
-import { IndexFile } from '../index/index-file.js';
-import { OffsetIndexWriter } from '../index/offset-index-writer.js';
-import { debug } from '../log/debug.js';
-import { type Options, offsetIndexLen } from '../log/options.js';
+import { AssertionError, InvalidDataError, UnexpectedEofError, messageOf } from '../errors.js';
+import { IndexFile } from '../offset-index/index-file.js';
+import { OffsetIndexWriter } from '../offset-index/offset-index-writer.js';
+import { debug } from '../debug.js';
+import { type Options, offsetIndexLen } from '../options.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
 import { isZeroTail } from './commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from './metadata.js';
 import { PendingCommit, SegmentWriter } from './writer.js';
+import { InvalidCommitError } from './metadata.js';
 
 /** Index writer for segment `offset`, or null if the index cannot be created (never fatal, §3.1). */
 export function tryCreateOffsetIndexWriter(repo: Repo, offset: number, options: Options): OffsetIndexWriter | null {

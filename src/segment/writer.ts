@@ -8,7 +8,7 @@ import { crc32c } from '../codec/crc32c.js';
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { writeU32 } from '../codec/u64.js';
 import { InvalidInputError, IoError } from '../errors.js';
-import type { OffsetIndexWriter } from '../index/offset-index-writer.js';
+import type { OffsetIndexWriter } from '../offset-index/offset-index-writer.js';
 import { ByteWriter } from '../payload/byte-writer.js';
 import { type Encoder, rawEncoder } from '../payload/decoder.js';
 import type { StorageFile } from '../repo/repo.js';

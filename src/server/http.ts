@@ -16,9 +16,9 @@ import {
   existingSegmentOffsets,
   followCommits,
   streamCommits,
-  type SegmentMetadata,
   type TxRange,
 } from '../index.js';
+import { type SegmentMetadata } from '../api/ops.js';
 
 export interface LogServerOptions {
   dir: string;

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { COMMIT_HEADER_LEN, frameChecksumMatches } from '../codec/commit.js';
 import { CHECKSUM_LEN, SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { InvalidDataError, UnexpectedEofError } from '../errors.js';
-import { seekToOffset } from '../index/seek.js';
+import { seekToOffset } from '../offset-index/seek.js';
 import { type LogSource, toRepo } from '../log/free.js';
 import type { Repo } from '../repo/repo.js';
 import { CommitReader } from '../segment/commit-reader.js';

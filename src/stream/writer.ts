@@ -16,22 +16,22 @@ import {
   AlreadyExistsError,
   ClosedError,
   FsyncFailedError,
-  InvalidCommitError,
   InvalidDataError,
   UnexpectedEofError,
   messageOf,
 } from '../errors.js';
-import type { IndexFile } from '../index/index-file.js';
-import { OffsetIndexWriter } from '../index/offset-index-writer.js';
-import { debug } from '../log/debug.js';
+import type { IndexFile } from '../offset-index/index-file.js';
+import { OffsetIndexWriter } from '../offset-index/offset-index-writer.js';
+import { debug } from '../debug.js';
 import { type LogSource, toRepo } from '../log/free.js';
-import { type Options, resolveOptions } from '../log/options.js';
+import { type Options, resolveOptions } from '../options.js';
 import { ByteWriter } from '../payload/byte-writer.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
 import { isZeroTail } from '../segment/commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
 import { closeQuietly, tryCreateOffsetIndexWriter, tryOpenIndex } from '../segment/resume.js';
 import { ChunkBuffer, type ByteSource } from './chunk-buffer.js';
+import { InvalidCommitError } from '../segment/metadata.js';
 
 export type OnTrailingData = 'error' | 'trim';
 

@@ -19,7 +19,7 @@ import {
   tmpDir,
   truncateFile,
   writeIndexEntry,
-} from '../unit/ops/log-fixtures.js';
+} from '../unit/maintenance/log-fixtures.js';
 import { clog, copyFixture, generatedLog, jsonLines, snapshot, start } from './clog-run.js';
 
 const FIXTURE_NAMES = ['spacetimedb-v1.2', 'spacetimedb-v2.6'];

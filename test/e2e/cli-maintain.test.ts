@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Commitlog, commits, existingSegmentOffsets } from '../../src/index.js';
-import { idxPath, segPath, tmpDir, writeIndexEntry } from '../unit/ops/log-fixtures.js';
+import { idxPath, segPath, tmpDir, writeIndexEntry } from '../unit/maintenance/log-fixtures.js';
 import { clog, copyFixture, generatedLog, jsonLines, snapshot } from './clog-run.js';
 
 const FRAME = 26 + 50;

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GenericLog, FsRepo, txdataEncoder } from '../../src/index.js';
+import { GenericLog, FsRepo } from '../../src/index.js';
+import { txdataEncoder } from '../../src/api/replay.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.resolve(HERE, '../../dist/src/cli/main.js');

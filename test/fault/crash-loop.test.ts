@@ -16,7 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FsRepo, GenericLog, type Options, seededRandom } from '../../src/index.js';
+import { FsRepo, GenericLog, type Options } from '../../src/index.js';
+import { seededRandom } from '../../src/api/testing.js';
 import { cleanCommits } from '../helpers/reliability.js';
 
 const WRITER = fileURLToPath(new URL('./crash-writer.mjs', import.meta.url));

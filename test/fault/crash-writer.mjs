@@ -18,11 +18,10 @@ import {
   GenericLog,
   MemoryRepo,
   StreamWriter,
-  encodeCommit,
-  encodeSegmentHeader,
-  seededRandom,
   streamCommitsSync,
 } from '../../dist/src/index.js';
+import { encodeCommit, encodeSegmentHeader } from '../../dist/src/api/codec.js';
+import { seededRandom } from '../../dist/src/api/testing.js';
 
 const go = await new Promise((resolve) => {
   let buf = '';

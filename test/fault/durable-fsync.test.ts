@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import {
   ArrayDecoder,
   DurableLog,
-  FaultyRepo as ExportedFaultyRepo,
   MemoryRepo,
   FsyncFailedError,
   LogWriteFailedError,
@@ -15,6 +14,7 @@ import {
   type Repo,
   transactions,
 } from '../../src/index.js';
+import { FaultyRepo as ExportedFaultyRepo } from '../../src/api/testing.js';
 import { FaultyRepo, injectedError } from '../helpers/faulty-repo.js';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -16,9 +16,6 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CommitlogError,
-  FAULT_KINDS,
-  type FaultKind,
-  FaultyRepo,
   FsyncFailedError,
   GenericLog,
   InvalidDataError,
@@ -26,14 +23,14 @@ import {
   type Options,
   PoisonedError,
   type Repo,
-  type StoredCommit,
   commits,
   commitsFrom,
   committedMeta,
   resetRepoTo,
-  seededRandom,
   type Committed,
 } from '../../src/index.js';
+import { FAULT_KINDS, type FaultKind, FaultyRepo, seededRandom } from '../../src/api/testing.js';
+import { type StoredCommit } from '../../src/api/codec.js';
 import { checkAppendContinues, cleanCommits, cloneMemoryRepo, expectTyped, summarise } from '../helpers/reliability.js';
 
 const SEED = Number(process.env.FAULT_SEED ?? 0x5eed);

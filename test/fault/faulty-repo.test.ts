@@ -12,7 +12,6 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
-  FaultyRepo,
   FsRepo,
   FsyncFailedError,
   GenericLog,
@@ -26,6 +25,7 @@ import {
   commitsFrom,
   resetRepoTo,
 } from '../../src/index.js';
+import { FaultyRepo } from '../../src/api/testing.js';
 import { repoConformance } from '../conformance/repo-conformance.js';
 import { checkAppendContinues, cleanCommits, expectTyped, summarise } from '../helpers/reliability.js';
 

@@ -3,15 +3,9 @@
  * byte and throws ENOSPC; the log retries the commit in a new segment at the same offset.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  AlreadyExistsError,
-  AppendError,
-  ArrayDecoder,
-  GenericLog,
-  TraversalChecksumError,
-  encodedLen,
-  extractMetadata,
-} from '../../src/index.js';
+import { AlreadyExistsError, AppendError, ArrayDecoder, GenericLog, TraversalChecksumError } from '../../src/index.js';
+import { encodedLen } from '../../src/api/codec.js';
+import { extractMetadata } from '../../src/api/ops.js';
 import { ShortMemRepo, cycle, fillEnospc, isEnospc, txOffsets } from '../helpers/log-helpers.js';
 
 const OPTIONS = { maxSegmentSize: 1024 };

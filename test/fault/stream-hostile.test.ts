@@ -18,13 +18,13 @@ import {
   StreamWriter,
   UnexpectedEofError,
   commits,
-  encodeSegmentHeader,
   indexFileName,
   segmentFileName,
   streamCommitsSync,
   type LogSource,
   type StreamWriterOptions,
 } from '../../src/index.js';
+import { encodeSegmentHeader } from '../../src/api/codec.js';
 
 /** 34-byte commits (8-byte records), 4 per segment: segments 0 (0..3) and 4 (4..6); every commit but 0 indexed. */
 const O = { maxSegmentSize: 150, maxRecordsInCommit: 1, offsetIndexIntervalBytes: 32, offsetIndexRequireSegmentFsync: false };

@@ -11,7 +11,6 @@ import {
   type CommitlogError,
   GenericLog,
   IndexError,
-  IndexFile,
   MemoryFile,
   MemoryRepo,
   commits,
@@ -20,6 +19,7 @@ import {
   resetRepoTo,
   streamCommitsSync,
 } from '../../src/index.js';
+import { IndexFile } from '../../src/api/ops.js';
 import {
   bufferOf,
   cloneMemoryRepo,

@@ -13,21 +13,19 @@ import {
   ArrayDecoder,
   CommitlogError,
   GenericLog,
-  IndexFile,
   MemoryFile,
   MemoryRepo,
   TraversalError,
   commits,
   commitsFrom,
   committedMeta,
-  encodeCommit,
-  encodeSegmentHeader,
-  extractMetadata,
   foldTransactions,
   resetRepoTo,
   streamCommitsSync,
   transactions,
 } from '../../src/index.js';
+import { IndexFile, extractMetadata } from '../../src/api/ops.js';
+import { encodeCommit, encodeSegmentHeader } from '../../src/api/codec.js';
 import {
   bufferOf,
   cloneMemoryRepo,

@@ -15,6 +15,10 @@ import {
   CommitlogError,
   GenericLog,
   MemoryRepo,
+  foldTransactions,
+  transactions,
+} from '../../src/index.js';
+import {
   type RowEncoder,
   type Txdata,
   TxdataDecoderError,
@@ -22,11 +26,9 @@ import {
   consumeRecordFn,
   decodeRecordFn,
   encodeTxdata,
-  foldTransactions,
   skipRecordFn,
-  transactions,
   txdataDecoder,
-} from '../../src/index.js';
+} from '../../src/api/replay.js';
 import {
   fuzzCounter,
   fuzzRuns,

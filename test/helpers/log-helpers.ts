@@ -11,8 +11,8 @@ import {
   MemoryRepo,
   type Options,
   type StorageFile,
-  type StoredCommit,
 } from '../../src/index.js';
+import { type StoredCommit } from '../../src/api/codec.js';
 
 /** `GenericLog.open(new MemoryRepo(), { maxSegmentSize })`: no offset index, like the reference tests. */
 export function memLog(maxSegmentSize: number, options: Partial<Options> = {}, repo = new MemoryRepo()): GenericLog {

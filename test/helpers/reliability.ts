@@ -11,10 +11,10 @@ import {
   MemoryBuffer,
   MemoryRepo,
   type Options,
-  type StoredCommit,
   TraversalChecksumError,
   TraversalIoError,
 } from '../../src/index.js';
+import { type StoredCommit } from '../../src/api/codec.js';
 
 /**
  * Traverses `log` and checks it is clean: contiguous from offset 0, and no error except a deferred

@@ -12,11 +12,11 @@ import {
   commitIterator,
   commits,
   committedMeta,
-  crc32c,
   existingSegmentOffsets,
   rawDecoder,
   transactions,
 } from '../../src/index.js';
+import { crc32c } from '../../src/api/codec.js';
 
 interface ExpectedCommit {
   segment: number;

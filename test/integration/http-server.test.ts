@@ -10,7 +10,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Commitlog, MAGIC, commits, existingSegmentOffsets, segmentFileName, streamCommitsSync, type TxRange } from '../../src/index.js';
+import {
+  Commitlog,
+  commits,
+  existingSegmentOffsets,
+  segmentFileName,
+  streamCommitsSync,
+  type TxRange,
+} from '../../src/index.js';
+import { MAGIC } from '../../src/api/codec.js';
 import { listen } from '../../src/server/http.js';
 import { appendRandomCommits, rng } from '../helpers/common.js';
 

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BufReader, ReplayVisitor, commits, decodeInputs, decodeRecordFn, replay, rowToJson } from '../../src/index.js';
+import { BufReader, commits } from '../../src/index.js';
+import { ReplayVisitor, decodeInputs, decodeRecordFn, replay, rowToJson } from '../../src/api/replay.js';
 import { bytesOf, stColumnRow, stTableRow } from '../unit/replay/log-builder.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));

@@ -17,7 +17,6 @@ import {
   commits,
   commitsFrom,
   committedMeta,
-  crc32c,
   foldTransactionsFrom,
   rawDecoder,
   resetTo,
@@ -26,6 +25,7 @@ import {
   type Options,
   type Repo,
 } from '../../src/index.js';
+import { crc32c } from '../../src/api/codec.js';
 import { useTmpDirs } from '../helpers/common.js';
 
 const HEADER = Uint8Array.from([0x28, 0x64, 0x73, 0x29, 0x5e, 0x32, 0x01, 0x00, 0x00, 0x00]); // SPEC A.1

@@ -5,15 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ChecksumMismatchError,
-  InvalidDataError,
-  UnexpectedEofError,
-  crc32c,
-  decodeStoredCommit,
-  encodeCommit,
-  type Commit,
-} from '../../src/index.js';
+import { ChecksumMismatchError, InvalidDataError, UnexpectedEofError } from '../../src/index.js';
+import { crc32c, decodeStoredCommit, encodeCommit, type Commit } from '../../src/api/codec.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const RUNS = 256;

@@ -1,6 +1,6 @@
 /** `clog compress <dir>`: compresses sealed segments (seekable zstd) and reports the space saved. */
 import type { Command } from 'commander';
-import { type CompressResult, compressLog } from '../../index.js';
+import { type CompressResult, compressLog } from '../../api/ops.js';
 import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
 import { ttyProgress } from './verify.js';
 

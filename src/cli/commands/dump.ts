@@ -1,6 +1,7 @@
 /** `clog dump <dir>`: one JSON line per commit, as the readers see them. */
 import type { Command } from 'commander';
-import { decodedTransactions, dumpCommits, TraversalError } from '../../index.js';
+import { dumpCommits } from '../../api/ops.js';
+import { TraversalError } from '../../index.js';
 import { EXIT_PROBLEMS, UsageError, parseOffsetArg } from '../output.js';
 
 /** Output is batched: one write per this many bytes of lines. */
@@ -72,13 +73,15 @@ Examples:
 With --txdata the log is replayed from its start (row types come from its system tables) and each
 transaction in the range prints {offset, reducer, args, output, inserts, deletes, truncates}.`,
     )
-    .action((dir: string, flags: DumpFlags) => {
+    .action(async (dir: string, flags: DumpFlags) => {
       const from = parseOffsetArg(flags.from ?? '0', 'from');
       const to = flags.to === undefined ? undefined : parseOffsetArg(flags.to, 'to');
       if (to !== undefined && to < from) throw new UsageError(`--to ${to} is below --from ${from}`);
+      // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
+      const decodedTransactions = flags.txdata ? (await import('../../api/replay.js')).decodedTransactions : undefined;
       const out = new LineWriter();
       try {
-        const lines = flags.txdata ? decodedTransactions(dir, { from, to }) : dumpCommits(dir, { from, to, records: flags.records });
+        const lines = decodedTransactions ? decodedTransactions(dir, { from, to }) : dumpCommits(dir, { from, to, records: flags.records });
         for (const line of lines) out.line(line);
       } catch (e) {
         out.flush();

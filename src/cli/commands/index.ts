@@ -1,6 +1,6 @@
 /** `clog index rebuild <dir>`: regenerates the offset index files from the segments. */
 import type { Command } from 'commander';
-import { type RebuildResult, rebuildIndexes } from '../../index.js';
+import { type RebuildResult, rebuildIndexes } from '../../api/ops.js';
 import { UsageError, parseOffsetArg } from '../output.js';
 import { ttyProgress } from './verify.js';
 

@@ -1,6 +1,6 @@
 /** `clog info <dir>`: the segments of a log with their sizes, offsets, epochs, versions, compression and index coverage. */
 import type { Command } from 'commander';
-import { type LogInfo, type SegmentInfo, logInfo } from '../../index.js';
+import { type LogInfo, type SegmentInfo, logInfo } from '../../api/ops.js';
 import { formatBytes } from '../output.js';
 
 function range(lo: number | null, hi: number | null): string {

@@ -1,6 +1,6 @@
 /** `clog prune <dir> --before <offset>`: deletes whole old segments; a dry run unless --yes. */
 import type { Command } from 'commander';
-import { type PruneResult, pruneLog } from '../../index.js';
+import { type PruneResult, pruneLog } from '../../api/ops.js';
 import { formatBytes, parseOffsetArg } from '../output.js';
 
 interface PruneFlags {

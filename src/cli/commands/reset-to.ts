@@ -1,6 +1,6 @@
 /** `clog reset-to <dir> <offset> --yes`: discards every commit after the one holding `offset`. */
 import type { Command } from 'commander';
-import { type ResetPlan, planResetTo, resetLog } from '../../index.js';
+import { type ResetPlan, planResetTo, resetLog } from '../../api/ops.js';
 import { EXIT_ERROR, formatBytes, parseOffsetArg } from '../output.js';
 
 interface ResetFlags {

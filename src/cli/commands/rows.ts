@@ -1,6 +1,6 @@
 /** `clog rows <dir> <table>`: the live rows of one table of a replayed SpacetimeDB log. */
 import type { Command } from 'commander';
-import { type ReplayedTable, replay, rowToJson } from '../../index.js';
+import type { ReplayedTable } from '../../api/replay.js';
 import { UsageError, parseOffsetArg } from '../output.js';
 
 interface RowsFlags {
@@ -63,7 +63,9 @@ Examples:
   clog rows ./db/clog user
   clog rows ./db/clog message --limit 10 --json`,
     )
-    .action((dir: string, which: string, flags: RowsFlags) => {
+    .action(async (dir: string, which: string, flags: RowsFlags) => {
+      // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
+      const { replay, rowToJson } = await import('../../api/replay.js');
       const limit = flags.limit === undefined ? Infinity : parseOffsetArg(flags.limit, 'limit');
       const result = replay(dir, { at: parseAt(flags.at) });
       const table = pick(result.tables, which);

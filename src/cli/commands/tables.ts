@@ -1,6 +1,5 @@
 /** `clog tables <dir>`: the tables a SpacetimeDB log replays to, with live row and mutation counts. */
 import type { Command } from 'commander';
-import { replay } from '../../index.js';
 import { formatTable, parseAt, registerRows } from './rows.js';
 
 interface TablesFlags {
@@ -25,7 +24,9 @@ Examples:
   clog tables ./db/clog
   clog tables ./db/clog --at 1000 --json`,
     )
-    .action((dir: string, flags: TablesFlags) => {
+    .action(async (dir: string, flags: TablesFlags) => {
+      // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
+      const { replay } = await import('../../api/replay.js');
       const result = replay(dir, { at: parseAt(flags.at) });
       if (flags.json) {
         const out = {

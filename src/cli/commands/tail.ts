@@ -1,6 +1,6 @@
 /** `clog tail <dir> [-f]`: the last commits, then (with -f) new ones as they are written. */
 import type { Command } from 'commander';
-import { followDump, lastCommits } from '../../index.js';
+import { followDump, lastCommits } from '../../api/ops.js';
 import { UsageError, parseOffsetArg } from '../output.js';
 import { LineWriter, reportTraversalError } from './dump.js';
 

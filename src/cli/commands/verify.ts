@@ -1,6 +1,6 @@
 /** `clog verify <dir>`: checks every segment, commit and index file; exit code 1 when problems were found. */
 import type { Command } from 'commander';
-import { type Problem, verifyLog } from '../../index.js';
+import { type Problem, verifyLog } from '../../api/ops.js';
 import { EXIT_PROBLEMS, Progress } from '../output.js';
 
 interface VerifyFlags {

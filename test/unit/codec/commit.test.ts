@@ -11,13 +11,15 @@ import {
   InvalidInputError,
   MemoryRepo,
   UnexpectedEofError,
+  transactionsFrom,
+} from '../../../src/index.js';
+import {
   decodeCommit,
   decodeStoredCommit,
   encodeCommit,
   encodeSegmentHeader,
-  transactionsFrom,
   type Commit,
-} from '../../../src/index.js';
+} from '../../../src/api/codec.js';
 import { BufReader } from '../../../src/payload/buf-reader.js';
 import { thrown } from '../../helpers/common.js';
 

@@ -5,18 +5,15 @@
 import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ChecksumMismatchError, GenericLog, MemoryRepo, resolveOptions } from '../../../src/index.js';
+import { IndexFile } from '../../../src/api/ops.js';
 import {
-  ChecksumMismatchError,
-  GenericLog,
-  IndexFile,
-  MemoryRepo,
   crc32c,
   decodeSegmentHeader,
   decodeStoredCommit,
   encodeCommit,
   encodeSegmentHeader,
-  resolveOptions,
-} from '../../../src/index.js';
+} from '../../../src/api/codec.js';
 import { createSegmentWriter } from '../../../src/segment/resume.js';
 
 function hex(s: string): Uint8Array {

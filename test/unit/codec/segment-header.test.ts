@@ -1,15 +1,13 @@
 /** The 10-byte segment header (SPEC §2.2; §13.3 S1; Appendix A.1). */
 import { describe, expect, it } from 'vitest';
+import { InvalidDataError, MemoryRepo, UnexpectedEofError } from '../../../src/index.js';
 import {
-  InvalidDataError,
   MAGIC,
-  MemoryRepo,
   SEGMENT_HEADER_LEN,
-  UnexpectedEofError,
   decodeSegmentHeader,
   encodeSegmentHeader,
   ensureCompatible,
-} from '../../../src/index.js';
+} from '../../../src/api/codec.js';
 import { readSegmentHeader } from '../../../src/segment/metadata.js';
 import { thrown } from '../../helpers/common.js';
 

@@ -13,8 +13,8 @@ import {
   IoError,
   MemoryRepo,
   PoisonedError,
-  decodeStoredCommit,
 } from '../../../src/index.js';
+import { decodeStoredCommit } from '../../../src/api/codec.js';
 import {
   ShortMemRepo,
   SyncFailRepo,

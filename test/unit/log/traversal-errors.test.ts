@@ -14,13 +14,12 @@ import {
   MemoryRepo,
   OutOfOrderError,
   type Result,
-  type StoredCommit,
   TraversalChecksumError,
   TraversalError,
   TraversalIoError,
   UnexpectedEofError,
-  decodeStoredCommit,
 } from '../../../src/index.js';
+import { type StoredCommit, decodeStoredCommit } from '../../../src/api/codec.js';
 import { commitTwice, fillLog, memLog, memRepoOf, pendingCopy, setPending, snapshot } from '../../helpers/log-helpers.js';
 
 const filled = (byte: number, n = 32) => new Uint8Array(n).fill(byte);

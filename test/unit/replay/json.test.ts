@@ -4,7 +4,7 @@
  */
 import { ConnectionId, Identity, TimeDuration, Timestamp } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
-import { rowToJson, valueToJson } from '../../../src/index.js';
+import { rowToJson, valueToJson } from '../../../src/api/replay.js';
 import { AT, option, product, sum } from '../../../src/replay/stdb.js';
 
 describe('valueToJson', () => {

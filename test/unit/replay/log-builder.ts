@@ -5,13 +5,12 @@
  */
 import {
   type AlgebraicType,
-  GenericLog,
-  MemoryRepo,
   type Txdata,
   encodeAlgebraicType,
   rowCodec,
   txdataEncoder,
-} from '../../../src/index.js';
+} from '../../../src/api/replay.js';
+import { GenericLog, MemoryRepo } from '../../../src/index.js';
 import { BinaryWriter } from '../../../src/replay/stdb.js';
 
 export type RawRow = Uint8Array;

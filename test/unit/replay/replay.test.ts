@@ -8,17 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type AlgebraicType, ReplayError, encodeTxdata, replay } from '../../../src/api/replay.js';
 import {
-  type AlgebraicType,
   ByteWriter,
   GenericLog,
   MemoryRepo,
   NotFoundError,
-  ReplayError,
   TraversalError,
   commitIterator,
-  encodeTxdata,
-  replay,
 } from '../../../src/index.js';
 import { AT } from '../../../src/replay/stdb.js';
 import { type RawRow, type TxSpec, buildLog, declare, stColumnRow, stTableRow, txdata, userRow } from './log-builder.js';

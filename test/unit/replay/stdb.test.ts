@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { Identity } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
-import { type AlgebraicType, decodeAlgebraicType, encodeAlgebraicType, rowCodec } from '../../../src/index.js';
+import { type AlgebraicType, decodeAlgebraicType, encodeAlgebraicType, rowCodec } from '../../../src/api/replay.js';
 import { AT, BinaryReader, BinaryWriter, option, product, sum } from '../../../src/replay/stdb.js';
 
 const PRIMS = ['String', 'Bool', 'I8', 'U8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64', 'I128', 'U128', 'I256', 'U256', 'F32', 'F64'] as const;

@@ -3,7 +3,7 @@
  * ids, names, column names and row layouts, checked on rows written field by field.
  */
 import { describe, expect, it } from 'vitest';
-import { SYSTEM_TABLES, SchemaRegistry, systemTables } from '../../../src/index.js';
+import { SYSTEM_TABLES, SchemaRegistry, systemTables } from '../../../src/api/replay.js';
 import { BinaryReader } from '../../../src/replay/stdb.js';
 import { bytesOf, stColumnRow, stTableRow } from './log-builder.js';
 

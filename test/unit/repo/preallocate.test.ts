@@ -16,8 +16,8 @@ import {
   commits,
   streamCommits,
   streamCommitsSync,
-  verifyLog,
 } from '../../../src/index.js';
+import { verifyLog } from '../../../src/api/ops.js';
 import { appendRandomCommits, rng, useTmpDirs } from '../../helpers/common.js';
 
 const tmp = useTmpDirs();

@@ -11,16 +11,13 @@ import {
   ArrayDecoder,
   FsRepo,
   IndexError,
-  IndexFile,
   MemoryRepo,
-  OffsetIndexWriter,
-  SEGMENT_HEADER_LEN,
-  ensureCompatible,
-  extractMetadata,
   resolveOptions,
   transactions,
   type Repo,
 } from '../../../src/index.js';
+import { IndexFile, OffsetIndexWriter, extractMetadata } from '../../../src/api/ops.js';
+import { SEGMENT_HEADER_LEN, ensureCompatible } from '../../../src/api/codec.js';
 import { CommitReader } from '../../../src/segment/commit-reader.js';
 import { readSegmentHeader } from '../../../src/segment/metadata.js';
 import { createSegmentWriter } from '../../../src/segment/resume.js';

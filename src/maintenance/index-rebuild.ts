@@ -8,9 +8,9 @@
  */
 import { FRAMING_LEN } from '../codec/commit.js';
 import { IndexError, messageOf } from '../errors.js';
-import { INDEX_ENTRY_LEN, IndexFile } from '../index/index-file.js';
-import { OffsetIndexWriter } from '../index/offset-index-writer.js';
-import { offsetIndexLen, resolveOptions } from '../log/options.js';
+import { INDEX_ENTRY_LEN, IndexFile } from '../offset-index/index-file.js';
+import { OffsetIndexWriter } from '../offset-index/offset-index-writer.js';
+import { offsetIndexLen, resolveOptions } from '../options.js';
 import type { FsRepo } from '../repo/fs.js';
 import { indexFileName } from '../repo/repo.js';
 import { fileSize, listLogDir, openLogDir } from './log-dir.js';

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FsRepo, IndexError, IndexFile, MemoryRepo, NotFoundError, type StorageFile } from '../../../src/index.js';
+import { FsRepo, IndexError, MemoryRepo, NotFoundError, type StorageFile } from '../../../src/index.js';
+import { IndexFile } from '../../../src/api/ops.js';
 
 let dir: string;
 let repo: FsRepo;

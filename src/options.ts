@@ -1,6 +1,6 @@
 /** Commitlog options with the 1.3.0 defaults and validation (SPEC §1.2, §4). */
-import { DEFAULT_LOG_FORMAT_VERSION } from '../codec/segment-header.js';
-import { InvalidInputError } from '../errors.js';
+import { DEFAULT_LOG_FORMAT_VERSION } from './codec/segment-header.js';
+import { InvalidInputError } from './errors.js';
 
 export interface Options {
   /** Version byte written into new segment headers, and the highest version read. Default 1. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compressLog, logInfo } from '../../../src/index.js';
+import { compressLog, logInfo } from '../../../src/api/ops.js';
 import { flipBit, idxPath, indexEntries, segPath, tempDirs, writeLog } from './log-fixtures.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures');

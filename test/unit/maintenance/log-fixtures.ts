@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
-import { Commitlog, encodeCommit, indexFileName, segmentFileName } from '../../../src/index.js';
+import { Commitlog, indexFileName, segmentFileName } from '../../../src/index.js';
+import { encodeCommit } from '../../../src/api/codec.js';
 
 export interface GenOptions {
   commits: number;

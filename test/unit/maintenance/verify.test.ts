@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsRepo, resetTo, verifyLog } from '../../../src/index.js';
+import { FsRepo, resetTo } from '../../../src/index.js';
+import { verifyLog } from '../../../src/api/ops.js';
 import {
   type CommitPlace,
   appendBytes,

@@ -1,7 +1,8 @@
 /** planResetTo / resetLog (clog reset-to): the plan predicts what resetTo (SPEC §8.2) does, and changes nothing itself. */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commits, compressLog, existingSegmentOffsets, planResetTo, resetLog } from '../../../src/index.js';
+import { commits, existingSegmentOffsets } from '../../../src/index.js';
+import { compressLog, planResetTo, resetLog } from '../../../src/api/ops.js';
 import { flipBit, segPath, tempDirs, tempLogs, writeMultiRecordLog } from './log-fixtures.js';
 
 const FRAME = 26 + 50;

@@ -7,7 +7,7 @@ import { FRAMING_LEN } from '../codec/commit.js';
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { checkU64Input } from '../codec/u64.js';
 import { resetTo } from '../log/free.js';
-import { seekToOffset } from '../index/seek.js';
+import { seekToOffset } from '../offset-index/seek.js';
 import type { FsRepo } from '../repo/fs.js';
 import type { StorageFile } from '../repo/repo.js';
 import { CommitReader } from '../segment/commit-reader.js';

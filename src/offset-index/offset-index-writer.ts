@@ -3,7 +3,7 @@
  * commit written since the previous entry, once at least `offsetIndexIntervalBytes` have accumulated.
  */
 import { IndexError } from '../errors.js';
-import { debug } from '../log/debug.js';
+import { debug } from '../debug.js';
 import type { IndexFile } from './index-file.js';
 
 export class OffsetIndexWriter {

@@ -1,9 +1,8 @@
 /** The maintenance operations that write take the single-writer lock (SPEC §11A); the read-only ones never do. */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Commitlog, LockedError } from '../../../src/index.js';
 import {
-  Commitlog,
-  LockedError,
   compressLog,
   logInfo,
   planResetTo,
@@ -11,7 +10,7 @@ import {
   rebuildIndexes,
   resetLog,
   verifyLog,
-} from '../../../src/index.js';
+} from '../../../src/api/ops.js';
 import { tempLogs } from './log-fixtures.js';
 
 const log40 = tempLogs(); // segments 0, 13, 26, 39

@@ -5,7 +5,7 @@
  * the commits, so it works on segments of any size.
  */
 import { IndexError, NotFoundError, messageOf } from '../errors.js';
-import { INDEX_ENTRY_LEN, IndexFile } from '../index/index-file.js';
+import { INDEX_ENTRY_LEN, IndexFile } from '../offset-index/index-file.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
 
 export interface IndexSummary {

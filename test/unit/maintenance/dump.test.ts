@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Commitlog, TraversalError, dumpCommits, encodeCommit, followDump, lastCommits } from '../../../src/index.js';
+import { Commitlog, TraversalError } from '../../../src/index.js';
+import { dumpCommits, followDump, lastCommits } from '../../../src/api/ops.js';
+import { encodeCommit } from '../../../src/api/codec.js';
 import { type CommitPlace, flipBit, record, segPath, tempDirs, writeLog, writeMultiRecordLog } from './log-fixtures.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures');

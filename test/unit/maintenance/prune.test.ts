@@ -1,7 +1,8 @@
 /** pruneLog (clog prune): whole sealed segments ending before an offset; dry run by default; never the newest. */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commits, pruneLog, verifyLog } from '../../../src/index.js';
+import { commits } from '../../../src/index.js';
+import { pruneLog, verifyLog } from '../../../src/api/ops.js';
 import { idxPath, segPath, tempLogs } from './log-fixtures.js';
 
 const FRAME = 26 + 50;

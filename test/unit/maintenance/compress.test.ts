@@ -1,7 +1,8 @@
 /** compressLog (clog compress): sealed segments become seekable zstd, the newest n stay plain, reads are unchanged. */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FsRepo, InvalidInputError, commits, compressLog, verifyLog } from '../../../src/index.js';
+import { FsRepo, InvalidInputError, commits } from '../../../src/index.js';
+import { compressLog, verifyLog } from '../../../src/api/ops.js';
 import { flipBit, segPath, tempLogs } from './log-fixtures.js';
 
 const log40 = tempLogs(); // segments 0, 13, 26, 39

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { commitsFrom, rebuildIndexes, resetTo, verifyLog } from '../../../src/index.js';
+import { commitsFrom, resetTo } from '../../../src/index.js';
+import { rebuildIndexes, verifyLog } from '../../../src/api/ops.js';
 import { flipBit, idxPath, indexEntries, segPath, tempDirs, writeLog } from './log-fixtures.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures');
