@@ -266,7 +266,10 @@ export class ClosedError extends CommitlogError {
   }
 }
 
-/** Another live process (or this one) holds the directory's single-writer lock (SPEC §11A). */
+/**
+ * Another writer (another process, or another open log in this one) holds the directory's
+ * single-writer lock (SPEC §11A). `holder` is what the holder recorded in the lock file, if readable.
+ */
 export class LockedError extends CommitlogError {
   constructor(
     readonly path: string,
@@ -274,7 +277,8 @@ export class LockedError extends CommitlogError {
   ) {
     super(
       ErrorCodes.LOCKED,
-      `${path} is locked by ${holder ? `pid ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})` : 'another writer'}`,
+      `${path} is locked by ${holder ? `pid ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})` : 'another writer (not named in the lock file)'}: ` +
+        'another writer has this log open; close it or stop that process, then retry (the lock is released when its holder exits; do not delete the lock file)',
     );
   }
 }

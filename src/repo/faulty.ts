@@ -105,6 +105,8 @@ export class FaultyRepo implements Repo {
   private readonly writers = new Map<number, number>();
   /** Bumped by `crash()`: handles opened before it belong to a dead process. */
   private generation = 0;
+  /** Locks taken through this repo and not yet released: a crash releases them, as the kernel would. */
+  private readonly heldLocks = new Set<{ release(): void }>();
 
   constructor(
     readonly inner: Repo,
@@ -118,7 +120,7 @@ export class FaultyRepo implements Repo {
     this.counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
     this.growWith = options.growWith ?? 'random';
     this.maxGrowth = options.maxGrowth ?? 64;
-    if (inner.lock) this.lock = () => inner.lock!();
+    if (inner.lock) this.lock = () => this.trackLock(inner.lock!());
     // Directory syncs pass through without faults: directory operations count as durable at once here.
     if (inner.syncDirectory) this.syncDirectory = () => inner.syncDirectory!();
   }
@@ -239,6 +241,18 @@ export class FaultyRepo implements Repo {
   crash(): void {
     this.generation++;
     this.writers.clear();
+    for (const lock of [...this.heldLocks]) lock.release();
+  }
+
+  private trackLock(inner: { release(): void }): { release(): void } {
+    const lock = {
+      release: (): void => {
+        if (!this.heldLocks.delete(lock)) return;
+        inner.release();
+      },
+    };
+    this.heldLocks.add(lock);
+    return lock;
   }
 
   /**

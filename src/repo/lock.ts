@@ -1,17 +1,33 @@
 /**
- * The single-writer lock of a log directory (SPEC §11A, a project addition): `commitlog.lock` holds
- * one line of JSON naming the owner. It is created atomically (written to a temporary file, then
- * hard-linked into place, which fails if it exists), so it is never seen half-written. A lock whose
- * process is gone on this host is stale and taken over; any other lock is refused with `LockedError`.
+ * The single-writer lock of a log directory (SPEC §11A, a project addition). The lock is an advisory
+ * `flock(2)` (LOCK_EX | LOCK_NB) that the kernel holds on an open file description of
+ * `commitlog.lock`: it is taken or refused atomically, and it goes away with the descriptor, so a
+ * writer that dies (even by SIGKILL) releases it and there is no staleness to judge. flock belongs to
+ * the open file description, not to the process, so a second `open` of the same directory in the same
+ * process is refused too.
+ *
+ * The file's content, one line of JSON `{pid, hostname, startedAt}` written by the holder once it has
+ * the lock, only names the holder in `LockedError`; it never decides anything. The file is never
+ * removed: unlinking it would let a waiter hold the old inode while a newcomer locks a new one.
+ *
+ * Guarantees hold between processes of one host on a local file system; flock over NFS or other
+ * network file systems is emulated or unsupported, and the lock is advisory (a process that does not
+ * take it is not stopped).
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LockedError, fromSystemError } from '../errors.js';
+import { IoError, LockedError, fromSystemError, messageOf } from '../errors.js';
 import { debug } from '../debug.js';
 
 export const LOCK_FILE_NAME = 'commitlog.lock';
+
+/** Leftovers of the link-based lock that this one replaced (`.commitlog.lock.<12 hex digits>`). */
+const OLD_TEMP_NAME = /^\.commitlog\.lock\.[0-9a-f]{12}$/;
+
+/** Longest owner record read back; the holder writes well under 1 KiB. */
+const MAX_OWNER_BYTES = 4096;
 
 export interface LockOwner {
   pid: number;
@@ -24,64 +40,161 @@ export interface DirLock {
   release(): void;
 }
 
-function readOwner(file: string): LockOwner | null {
+interface Flock {
+  flockSync(fd: number, flags: 'exnb' | 'un'): void;
+}
+
+let flockModule: Flock | null = null;
+
+/** Loaded on the first lock only: readers never need the native addon. */
+function flockImpl(): Flock {
+  if (flockModule === null) {
+    try {
+      flockModule = createRequire(import.meta.url)('fs-ext') as Flock;
+    } catch (e) {
+      throw new IoError(
+        `cannot load the native flock addon (package fs-ext), needed to lock a log for writing: ${messageOf(e)}; ` +
+          'reinstall the dependencies (npm ci) with a C++ toolchain available',
+        { cause: e },
+      );
+    }
+  }
+  return flockModule;
+}
+
+function isWouldBlock(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EAGAIN' || code === 'EWOULDBLOCK';
+}
+
+/** The recorded holder, or null when the file is empty, partly written or not ours to parse. */
+function readOwner(fd: number): LockOwner | null {
   try {
-    const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as LockOwner;
-    return typeof owner === 'object' && owner !== null ? owner : null;
+    const buf = Buffer.alloc(MAX_OWNER_BYTES);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const owner = JSON.parse(buf.toString('utf8', 0, n)) as unknown;
+    if (typeof owner !== 'object' || owner === null) return null;
+    const o = owner as Record<string, unknown>;
+    if (!Number.isSafeInteger(o.pid) || typeof o.hostname !== 'string' || typeof o.startedAt !== 'string') return null;
+    return { pid: o.pid as number, hostname: o.hostname, startedAt: o.startedAt };
   } catch {
     return null;
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Records this process as the holder. Best effort: on a full disk the lock is still held (a writer
+ * must be able to open the log to prune or reset it), the file is left empty and a refused writer's
+ * `LockedError` says the holder is unnamed.
+ */
+function writeOwner(fd: number, lockPath: string): void {
+  const content = Buffer.from(
+    JSON.stringify({ pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString() }) + '\n',
+  );
   try {
-    process.kill(pid, 0);
-    return true;
+    // Overwrite in place, then cut what an older, longer record left: never an empty window.
+    fs.writeSync(fd, content, 0, content.length, 0);
+    fs.ftruncateSync(fd, content.length);
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+    debug('could not record the lock holder in %s: %s', lockPath, messageOf(e));
+    try {
+      fs.ftruncateSync(fd, 0);
+    } catch {
+      // the record is informational; a partial one reads back as unnamed
+    }
   }
 }
 
-/** Takes the lock of `dir` or throws `LockedError`. */
-export function acquireDirLock(dir: string): DirLock {
-  const lockPath = path.join(dir, LOCK_FILE_NAME);
-  const content = JSON.stringify({ pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString() });
-  const tmp = path.join(dir, `.${LOCK_FILE_NAME}.${randomBytes(6).toString('hex')}`);
+function closeQuietly(fd: number): void {
   try {
-    fs.writeFileSync(tmp, content + '\n', { flag: 'wx' });
-  } catch (e) {
-    throw fromSystemError(e, `create ${tmp}`);
+    fs.closeSync(fd);
+  } catch {
+    // nothing left to release
   }
+}
+
+/** Whether `fd` is still the file at `lockPath` (not unlinked or replaced since it was opened). */
+function isCurrent(fd: number, lockPath: string): boolean {
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        fs.linkSync(tmp, lockPath);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(e, `lock ${lockPath}`);
-      }
-      const owner = readOwner(lockPath);
-      const stale =
-        owner !== null && owner.hostname === os.hostname() && Number.isInteger(owner.pid) && !isAlive(owner.pid);
-      if (!stale || attempt > 0) throw new LockedError(lockPath, owner);
-      debug('taking over the stale lock of pid %d in %s', owner.pid, dir);
-      fs.rmSync(lockPath, { force: true });
+    const a = fs.fstatSync(fd);
+    const b = fs.statSync(lockPath);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes temporary files the link-based lock of earlier versions could leave behind (a kill or ENOSPC). */
+function removeOldTempFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!OLD_TEMP_NAME.test(name)) continue;
+    debug('removing %s, left by an earlier lock attempt', name);
+    try {
+      fs.rmSync(path.join(dir, name), { force: true });
+    } catch (e) {
+      debug('could not remove %s: %s', name, messageOf(e));
     }
-  } finally {
-    fs.rmSync(tmp, { force: true });
   }
+}
+
+/** Takes the lock of `dir` or throws `LockedError` (another descriptor holds it) or an I/O error. */
+export function acquireDirLock(dir: string): DirLock {
+  const { flockSync } = flockImpl();
+  const lockPath = path.join(dir, LOCK_FILE_NAME);
+  // Someone deleting the file between our open and our flock would leave us holding an orphan
+  // inode; the check after locking catches that, and a retry locks the file that is there now.
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    } catch (e) {
+      throw fromSystemError(e, `open lock file ${lockPath}`);
+    }
+    try {
+      flockSync(fd, 'exnb');
+    } catch (e) {
+      const owner = isWouldBlock(e) ? readOwner(fd) : null;
+      closeQuietly(fd);
+      if (isWouldBlock(e)) throw new LockedError(lockPath, owner);
+      throw fromSystemError(e, `flock ${lockPath}`);
+    }
+    if (!isCurrent(fd, lockPath)) {
+      closeQuietly(fd);
+      if (attempt < 10) continue;
+      throw new IoError(`lock file ${lockPath} keeps being replaced while it is locked; is something deleting it?`);
+    }
+    writeOwner(fd, lockPath);
+    removeOldTempFiles(dir);
+    return heldLock(fd, lockPath);
+  }
+}
+
+function heldLock(fd: number, lockPath: string): DirLock {
   let held = true;
   return {
     path: lockPath,
     release(): void {
       if (!held) return;
       held = false;
+      // Clear the record first so a writer refused in the next instant names no one who is gone;
+      // then unlock and close (closing alone would release it; the explicit unlock says so).
       try {
-        // Only our own lock is removed: a stale-lock takeover may have replaced it.
-        if (fs.readFileSync(lockPath, 'utf8').trim() === content) fs.rmSync(lockPath, { force: true });
+        fs.ftruncateSync(fd, 0);
       } catch {
-        // already gone
+        // informational only
       }
+      try {
+        flockImpl().flockSync(fd, 'un');
+      } catch {
+        // close below releases it in any case
+      }
+      closeQuietly(fd);
     },
   };
 }

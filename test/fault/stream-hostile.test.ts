@@ -25,6 +25,7 @@ import {
   type StreamWriterOptions,
 } from '../../src/index.js';
 import { encodeSegmentHeader } from '../../src/api/codec.js';
+import { logDirNames } from '../helpers/common.js';
 
 /** 34-byte commits (8-byte records), 4 per segment: segments 0 (0..3) and 4 (4..6); every commit but 0 indexed. */
 const O = { maxSegmentSize: 150, maxRecordsInCommit: 1, offsetIndexIntervalBytes: 32, offsetIndexRequireSegmentFsync: false };
@@ -60,7 +61,7 @@ interface Store {
 function dirFiles(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   if (!fs.existsSync(dir)) return out;
-  for (const n of fs.readdirSync(dir)) {
+  for (const n of logDirNames(dir)) {
     const p = path.join(dir, n);
     if (fs.statSync(p).isFile()) out.set(n, fs.readFileSync(p));
   }

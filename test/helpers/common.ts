@@ -4,6 +4,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Commitlog } from '../../src/index.js';
+import { LOCK_FILE_NAME } from '../../src/repo/lock.js';
+
+/**
+ * The names in a log directory, without the writer's lock file: it stays behind after a writer closes
+ * (its lock lives on the descriptor, not in the file) and holds that writer's pid and start time.
+ */
+export function logDirNames(dir: string): string[] {
+  return fs.readdirSync(dir).filter((n) => n !== LOCK_FILE_NAME);
+}
 
 /**
  * Registers cleanup for the calling test file and returns a function making fresh temp directories;

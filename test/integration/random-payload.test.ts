@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Commitlog, rawDecoder } from '../../src/index.js';
-import { useTmpDirs } from '../helpers/common.js';
+import { logDirNames, useTmpDirs } from '../helpers/common.js';
 
 const COMMIT_LEN = 26 + 256; // 282 bytes: one 256-byte record per commit
 const HEADER_LEN = 10;
@@ -47,7 +47,7 @@ describe('RP1 smoke: 500 commits of one 256-byte record, maxSegmentSize 8192', (
     const segments = Array.from({ length: 18 }, (_, i) => i * 29);
     expect(segments[17]).toBe(493);
     const expectedFiles = segments.flatMap((s) => [`${stem(s)}.stdb.log`, `${stem(s)}.stdb.ofs`]).sort();
-    expect(fs.readdirSync(dir).sort()).toEqual(expectedFiles);
+    expect(logDirNames(dir).sort()).toEqual(expectedFiles);
 
     for (const s of segments) {
       const commitsIn = s === 493 ? 7 : 29;
@@ -99,6 +99,6 @@ describe('RP2 resets: one commit per segment, resetTo from 49 down to 0', () => 
       expect(log.existingSegmentOffsets()).toEqual([...Array(o + 1).keys()]);
     }
     log.close();
-    expect(fs.readdirSync(dir).sort()).toEqual([`${stem(0)}.stdb.log`, `${stem(0)}.stdb.ofs`]);
+    expect(logDirNames(dir).sort()).toEqual([`${stem(0)}.stdb.log`, `${stem(0)}.stdb.ofs`]);
   });
 });
