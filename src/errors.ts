@@ -29,6 +29,7 @@ export const ErrorCodes = {
   ASSERTION: 'ASSERTION',
   CLOSED: 'CLOSED',
   LOCKED: 'LOCKED',
+  DAMAGED_COMMIT: 'DAMAGED_COMMIT',
   TXDATA_UNSUPPORTED_VERSION: 'TXDATA_UNSUPPORTED_VERSION',
   TXDATA_DECODE: 'TXDATA_DECODE',
   TXDATA_VISITOR: 'TXDATA_VISITOR',
@@ -279,6 +280,35 @@ export class LockedError extends CommitlogError {
       ErrorCodes.LOCKED,
       `${path} is locked by ${holder ? `pid ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})` : 'another writer (not named in the lock file)'}: ` +
         'another writer has this log open; close it or stop that process, then retry (the lock is released when its holder exits; do not delete the lock file)',
+    );
+  }
+}
+
+/**
+ * A commit that does not verify with intact commits after it: bit rot, not a torn tail (issue 16,
+ * FIX over 1.3.0, which cut the segment there and lost every commit behind the damage). Nothing was
+ * changed on disk; only an explicit `reset-to` discards the damaged commit and what follows.
+ */
+export class DamagedCommitError extends CommitlogError {
+  constructor(
+    readonly segment: number,
+    readonly position: number,
+    readonly offset: number,
+    /** How many intact commits were found after the damage, and the offset of the first. */
+    readonly intactAfter: number,
+    readonly nextIntactOffset: number,
+    readonly dir: string,
+    cause?: unknown,
+  ) {
+    super(
+      ErrorCodes.DAMAGED_COMMIT,
+      `damaged commit in segment ${segment} at byte ${position} (offset ${offset}), followed by ${intactAfter} intact ` +
+        `commit${intactAfter === 1 ? '' : 's'} (from offset ${nextIntactOffset}): this is not a torn tail, so nothing was cut. ` +
+        (offset > 0
+          ? `To discard the damaged commit and everything after it: clog reset-to ${dir} ${offset - 1} --yes`
+          : `Offset 0 itself is damaged: restore the log from a replica or backup`) +
+        (cause ? ` (${messageOf(cause)})` : ''),
+      cause === undefined ? undefined : { cause },
     );
   }
 }

@@ -86,6 +86,12 @@ function validPrefixUpTo(repo: Repo, segment: number, offset: number): { positio
       }
     }
     for (;;) {
+      // The header decides first: the commit after `offset` is discarded unread, so a damaged one
+      // (issue 16: the way forward `open` names for bit rot) does not stop the reset.
+      if (header.logFormatVersion === 1) {
+        const h = reader.peekHeaderV1();
+        if (h === null || h.minTxOffset > offset) break;
+      }
       const c = reader.next();
       if (c === null || c.minTxOffset > offset) break;
       position += FRAMING_LEN + c.records.length;

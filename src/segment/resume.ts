@@ -1,7 +1,7 @@
 /** Creating and resuming segment writers (SPEC §5.4, §6.3). */
 import { SEGMENT_HEADER_LEN, encodeSegmentHeader, ensureCompatible } from '../codec/segment-header.js';
 import { COMMIT_HEADER_LEN } from '../codec/commit.js';
-import { AssertionError, InvalidDataError, UnexpectedEofError, messageOf } from '../errors.js';
+import { AssertionError, DamagedCommitError, InvalidDataError, UnexpectedEofError, messageOf } from '../errors.js';
 import { IndexFile } from '../offset-index/index-file.js';
 import { OffsetIndexWriter } from '../offset-index/offset-index-writer.js';
 import { debug } from '../debug.js';
@@ -11,6 +11,7 @@ import { isZeroTail } from './commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from './metadata.js';
 import { PendingCommit, SegmentWriter } from './writer.js';
 import { InvalidCommitError } from './metadata.js';
+import { findIntactAfter } from './damage.js';
 
 /** Index writer for segment `offset`, or null if the index cannot be created (never fatal, §3.1). */
 export function tryCreateOffsetIndexWriter(repo: Repo, offset: number, options: Options): OffsetIndexWriter | null {
@@ -88,6 +89,12 @@ export function resumeSegmentWriter(repo: Repo, options: Options, offset: number
       meta = extractMetadata(offset, file, index);
     } catch (e) {
       if (!(e instanceof InvalidCommitError)) throw e;
+      // FIX over 1.3.0 (issue 16): 1.3.0 cuts here whatever follows. Only a torn tail may be cut; a
+      // damaged commit with intact ones after it is bit rot, and cutting would lose them silently.
+      const intact = findIntactAfter(file, e.sofar.sizeInBytes, e.sofar.txRange.end);
+      if (intact !== null) {
+        throw new DamagedCommitError(offset, e.sofar.sizeInBytes, e.sofar.txRange.end, intact.count, intact.offset, String(repo), e.cause);
+      }
       if (e.sofar.txRange.end > e.sofar.txRange.start) {
         debug('segment %d: invalid commit after offset %d, starting a new segment: %s', offset, e.sofar.txRange.end, e.message);
         // The valid prefix may never have been synced by the process that wrote it; the next segment
