@@ -128,8 +128,9 @@ export class OutOfOrderError extends TraversalError {
   ) {
     super(
       ErrorCodes.TRAVERSAL_OUT_OF_ORDER,
-      `out-of-order commit: expected-offset=${expectedOffset} actual-offset=${actualOffset}` +
-        (prevError ? ` (after: ${prevError.message})` : ''),
+      // The damage comes first when there is some: the gap is only its consequence.
+      (prevError ? `${prevError.message}; after it: ` : '') +
+        `out-of-order commit: expected-offset=${expectedOffset} actual-offset=${actualOffset}`,
       prevError ? { cause: prevError } : undefined,
     );
   }

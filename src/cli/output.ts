@@ -1,6 +1,14 @@
 /** Shared CLI plumbing: exit codes, one-line errors, progress reporting. */
 import cliProgress from 'cli-progress';
-import { CommitlogError } from '../index.js';
+import {
+  CommitlogError,
+  DamagedCommitError,
+  DecodeError,
+  InvalidDataError,
+  TraversalError,
+  TraversalIoError,
+  UnexpectedEofError,
+} from '../index.js';
 
 export const EXIT_OK = 0;
 /** The command ran and found problems (e.g. `verify`). */
@@ -21,7 +29,22 @@ export function reportError(e: unknown): number {
   const code = e instanceof CommitlogError ? ` [${e.code}]` : '';
   process.stderr.write(`clog: ${err?.message ?? String(e)}${code}\n`);
   if (debugEnabled && err?.stack) process.stderr.write(err.stack + '\n');
-  return EXIT_ERROR;
+  return isDataProblem(e) ? EXIT_PROBLEMS : EXIT_ERROR;
+}
+
+/**
+ * Damage in the log itself (a bad commit, a gap, bytes that do not decode) is exit 1, the README's
+ * "the data has problems"; usage and I/O errors stay 2.
+ */
+function isDataProblem(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    // A traversal I/O error is data damage only when its cause is (a real EIO stays exit 2).
+    if (c instanceof TraversalError && !(c instanceof TraversalIoError)) return true;
+    if (c instanceof DamagedCommitError || c instanceof InvalidDataError || c instanceof UnexpectedEofError) return true;
+    if (c instanceof DecodeError) return true;
+    if (c instanceof CommitlogError && c.code === 'TXDATA_DECODE') return true;
+  }
+  return false;
 }
 
 /** Parses a non-negative safe integer argument. */

@@ -52,6 +52,11 @@ export class CommitIterator implements IterableIterator<StoredCommit> {
   private seenEnd = 0;
   private seenChecksum = 0;
   private done = false;
+  /**
+   * A commit accepted right after an error was reported for the damage before it (the FIX in
+   * `nextCommit`); the next step yields it.
+   */
+  private pending: StoredCommit | null = null;
   /** One read buffer for every segment of this traversal (records are copied out of it). */
   private chunk: Uint8Array | null = null;
 
@@ -89,6 +94,11 @@ export class CommitIterator implements IterableIterator<StoredCommit> {
 
   /** One step of the reference iterator: a commit, an error, or null when done. */
   step(): StoredCommit | TraversalError | null {
+    if (this.pending !== null) {
+      const c = this.pending;
+      this.pending = null;
+      return c;
+    }
     for (;;) {
       const r = this.nextCommit();
       if (r !== null) return r;
@@ -150,6 +160,16 @@ export class CommitIterator implements IterableIterator<StoredCommit> {
         // n = 0 wraps like Rust's release build (QUIRK Q28).
         const lastTx = c.n === 0 ? (c.minTxOffset === 0 ? U64_WRAP - 1 : c.minTxOffset - 1) : c.minTxOffset + c.n - 1;
         if (this.nextOffset > lastTx) continue;
+        if (prevError !== null && c.minTxOffset > this.nextOffset) {
+          // FIX over 1.3.0 (issue 16 §2): the reference accepts this commit whatever its offset and
+          // drops the deferred error, so damage before it (e.g. the oldest segment's first commit)
+          // vanishes and traversal silently starts later. Report the gap with its cause, then go on
+          // from this commit.
+          const requested = this.nextOffset;
+          this.accept(c, reader);
+          this.pending = c;
+          return new OutOfOrderError(requested, c.minTxOffset, prevError);
+        }
         this.nextOffset = c.minTxOffset;
       } else if (this.seenStart === c.minTxOffset) {
         if (this.seenChecksum !== c.checksum) return new ForkedError(c.minTxOffset);
@@ -157,15 +177,19 @@ export class CommitIterator implements IterableIterator<StoredCommit> {
       }
       const expected = this.initial ? this.nextOffset : this.seenEnd;
       if (expected !== c.minTxOffset) return new OutOfOrderError(expected, c.minTxOffset, prevError);
-      this.initial = false;
-      this.seenStart = c.minTxOffset;
-      this.seenEnd = c.minTxOffset + c.n;
-      this.seenChecksum = c.checksum;
-      this.segment = this.currentSegment;
-      this.byteOffset = reader.lastCommitPosition;
-      this.logFormatVersion = reader.logFormatVersion;
+      this.accept(c, reader);
       return c;
     }
+  }
+
+  private accept(c: StoredCommit, reader: CommitReader): void {
+    this.initial = false;
+    this.seenStart = c.minTxOffset;
+    this.seenEnd = c.minTxOffset + c.n;
+    this.seenChecksum = c.checksum;
+    this.segment = this.currentSegment;
+    this.byteOffset = reader.lastCommitPosition;
+    this.logFormatVersion = reader.logFormatVersion;
   }
 
   private classify(e: Error): TraversalError {

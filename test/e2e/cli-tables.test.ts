@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenericLog, FsRepo } from '../../src/index.js';
 import { txdataEncoder } from '../../src/api/replay.js';
+import { encodeCommit } from '../../src/api/codec.js';
+import { commits, segmentFileName } from '../../src/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.resolve(HERE, '../../dist/src/cli/main.js');
@@ -94,7 +96,7 @@ describe('clog tables', () => {
     log.commit();
     log.close();
     const r = clog('tables', dir);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1); // a data problem, not a usage error
     expect(r.stderr).toMatch(/tx offset 0.*table 5000/);
     expect(r.stdout).toBe('');
   });
@@ -133,5 +135,44 @@ describe('clog rows', () => {
     const r = clog('rows', V12, 'nope');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no table 'nope'.*message/);
+  });
+});
+
+/**
+ * Issue 16 §2: the real v1.2 log split into segments [0..2], [3..5], [6..8] with the first commit of
+ * the oldest segment damaged. 1.3.0's traversal would silently start at offset 3.
+ */
+describe('a damaged first commit of the oldest segment', () => {
+  function damagedSplit(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-'));
+    tmpDirs.push(dir);
+    const header = fs.readFileSync(path.join(V12, segmentFileName(0))).subarray(0, 10);
+    const cs = [...commits(V12)];
+    expect(cs.map((c) => c.minTxOffset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const group of [[0, 1, 2], [3, 4, 5], [6, 7, 8]]) {
+      const bytes = Buffer.concat([header, ...group.map((k) => encodeCommit(cs[k]!).bytes)]);
+      if (group[0] === 0) bytes[10 + 30]! ^= 0xff; // inside commit 0's records
+      fs.writeFileSync(path.join(dir, segmentFileName(group[0]!)), bytes);
+    }
+    return dir;
+  }
+
+  it('dump, tables and rows exit 1 and name the damaged commit first', () => {
+    const dir = damagedSplit();
+    for (const args of [['dump', dir], ['tables', dir], ['rows', dir, 'message'], ['dump', dir, '--txdata']]) {
+      const r = clog(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^clog: checksum mismatch at offset=0 in segment 0; after it: out-of-order commit: expected-offset=0 actual-offset=3/);
+      expect(r.stdout.includes('"offset":3')).toBe(false);
+    }
+  });
+
+  it('the same split without damage replays exactly as the original', () => {
+    const dir = damagedSplit();
+    const f = path.join(dir, segmentFileName(0));
+    const b = fs.readFileSync(f);
+    b[10 + 30]! ^= 0xff; // undo
+    fs.writeFileSync(f, b);
+    expect(clog('tables', dir, '--json').stdout).toBe(clog('tables', V12, '--json').stdout);
   });
 });

@@ -69,9 +69,13 @@ function checkFlip(f: Flip): void {
   const s = f.segment * 20;
   const bad = s + 10 * f.commit; // offset of the damaged commit
   if (s === 0 && f.commit === 0) {
-    // Still in Initial state: segment 20 is accepted whatever its offset, the deferred error dropped.
-    expect(error).toBeNull();
-    expect(offsets).toEqual(cycle(20, 999));
+    // Still in Initial state: 1.3.0 would accept segment 20 and drop the deferred error; the FIX
+    // (issue 16 §2) reports the missing start with its cause.
+    expect(offsets).toEqual([]);
+    expect(error).toBeInstanceOf(OutOfOrderError);
+    const ooo = error as OutOfOrderError;
+    expect([ooo.expectedOffset, ooo.actualOffset]).toEqual([0, 20]);
+    expect(ooo.prevError).toBeInstanceOf(TraversalChecksumError);
     return;
   }
   expect(offsets).toEqual(cycle(0, bad - 1));
