@@ -6,7 +6,7 @@
  */
 export { Commitlog } from './log/commitlog.js';
 export { GenericLog } from './log/generic-log.js';
-export { type Options, DEFAULT_OPTIONS, offsetIndexLen, resolveOptions } from './options.js';
+export { type Options, DEFAULT_OPTIONS, UPSTREAM_2_8_DEFAULTS, offsetIndexLen, resolveOptions } from './options.js';
 export {
   type LogSource,
   commitIterator,
@@ -16,6 +16,8 @@ export {
   existingSegmentOffsets,
   foldTransactions,
   foldTransactionsFrom,
+  foldTransactionRange,
+  foldTransactionsRange,
   resetRepoTo,
   resetTo,
   transactions,
@@ -23,7 +25,15 @@ export {
 } from './log/free.js';
 export { CommitIterator, type Result, type Transaction, type TraversalOptions } from './log/traversal.js';
 export type { Committed } from './segment/writer.js';
-export { type Repo, type StorageFile, indexFileName, segmentFileName } from './repo/repo.js';
+export {
+  type CompressionStats,
+  type OnNewSegment,
+  type Repo,
+  type SizeOnDisk,
+  type StorageFile,
+  indexFileName,
+  segmentFileName,
+} from './repo/repo.js';
 export { FsRepo, type FsRepoOptions, MAX_PREALLOCATE_BYTES } from './repo/fs.js';
 export { MemoryRepo, MemoryBuffer, MemoryFile, type MemoryRepoOptions } from './repo/memory.js';
 export { BufReader } from './payload/buf-reader.js';

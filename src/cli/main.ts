@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `clog`: inspect, verify, copy and repair SpacetimeDB commitlogs. Parses arguments and prints; the work is in the library. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCompress } from './commands/compress.js';
 import { registerDump } from './commands/dump.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program
     .name('clog')
     .description('Inspect, verify, copy and repair SpacetimeDB commitlogs')
+    .version(packageVersion(), '-V, --version', 'print the version of clog (stdb-commitlog)')
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .hook('preAction', (cmd) => setDebug(Boolean(cmd.opts().debug)));
@@ -34,6 +36,16 @@ export function buildProgram(): Command {
   registerMirror(program);
   registerReplayCommands(program);
   return program;
+}
+
+/** The package's version, read from its package.json (three levels above dist/src/cli/). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

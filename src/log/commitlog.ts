@@ -7,17 +7,38 @@ import type { TraversalError } from '../errors.js';
 import type { Decoder, Encoder } from '../payload/decoder.js';
 import { FsRepo } from '../repo/fs.js';
 import { GenericLog } from './generic-log.js';
-import type { Options } from '../options.js';
-import type { CommitIterator, Result, Transaction, TraversalOptions } from './traversal.js';
+import { type Options, resolveOptions } from '../options.js';
+import type { CompressionStats, OnNewSegment, SizeOnDisk } from '../repo/repo.js';
+import type { Committed } from '../segment/writer.js';
+import type { CommitIterator, Result, Transaction, TraversalOptions, TxRange } from './traversal.js';
 
 type YieldMode = { errors: 'yield' };
+
+/** The zero-fill ahead of the head that `preallocateSegments` keeps (capped: it is written synchronously). */
+export const PREALLOCATE_SEGMENTS_BYTES = 64 * 1024 * 1024;
+
+/** `Commitlog.open`'s options: the log's, plus what configures its directory. */
+export interface CommitlogOpenOptions extends Partial<Options> {
+  onNewSegment?: OnNewSegment;
+  preallocateBytes?: number;
+}
 
 export class Commitlog<T = Uint8Array> {
   private constructor(private readonly inner: GenericLog<T>) {}
 
-  /** Opens (creating if missing) the log in `dir`, resuming and repairing its newest segment. */
-  static open<T = Uint8Array>(dir: string, options?: Partial<Options>, encoder?: Encoder<T>): Commitlog<T> {
-    return new Commitlog(GenericLog.open(new FsRepo(dir), options, encoder));
+  /**
+   * Opens (creating if missing) the log in `dir`, resuming and repairing its newest segment. Besides
+   * the log's `Options`: `onNewSegment` (called after each segment the log creates, upstream 2.8's
+   * `on_new_segment`) and `preallocateBytes` (the `FsRepo` zero-fill ahead of the head; overrides what
+   * `preallocateSegments` picks).
+   */
+  static open<T = Uint8Array>(dir: string, options?: CommitlogOpenOptions, encoder?: Encoder<T>): Commitlog<T> {
+    const { onNewSegment, preallocateBytes, ...logOptions } = options ?? {};
+    const resolved = resolveOptions(logOptions);
+    const prealloc =
+      preallocateBytes ?? (resolved.preallocateSegments ? Math.min(resolved.maxSegmentSize, PREALLOCATE_SEGMENTS_BYTES) : 0);
+    const repo = new FsRepo(dir, { preallocateBytes: prealloc, ...(onNewSegment ? { onNewSegment } : {}) });
+    return new Commitlog(GenericLog.open(repo, resolved, encoder));
   }
 
   get dir(): string {
@@ -55,6 +76,14 @@ export class Commitlog<T = Uint8Array> {
     this.inner.appendMaybeFlush(record);
   }
 
+  /**
+   * Appends `transactions` as one commit and writes it (upstream 2.8's `commit`, see
+   * `GenericLog.commit`): the offset range and checksum, or null when there was nothing to write.
+   */
+  commit(transactions: Iterable<Transaction<T>>): Committed | null {
+    return this.inner.commit(transactions);
+  }
+
   /** Writes pending records as one commit; returns the max committed offset. */
   flush(): number | null {
     this.inner.commit();
@@ -81,12 +110,15 @@ export class Commitlog<T = Uint8Array> {
     return this.inner.existingSegmentOffsets();
   }
 
-  compressSegments(offsets: readonly number[]): void {
-    this.inner.compressSegments(offsets);
+  /** Compresses sealed segments; returns bytes read and written and the segments compressed. */
+  compressSegments(offsets: readonly number[]): CompressionStats & { segments: number } {
+    return this.inner.compressSegments(offsets);
   }
 
-  sizeOnDisk(): number {
-    return this.inner.sizeOnDisk();
+  sizeOnDisk(): number;
+  sizeOnDisk(options: { detailed: true }): SizeOnDisk;
+  sizeOnDisk(options?: { detailed?: boolean }): number | SizeOnDisk {
+    return options?.detailed ? this.inner.sizeOnDisk({ detailed: true }) : this.inner.sizeOnDisk();
   }
 
   commits(): IterableIterator<StoredCommit>;
@@ -123,6 +155,11 @@ export class Commitlog<T = Uint8Array> {
 
   foldTransactionsFrom<D>(offset: number, decoder: Decoder<D>): void {
     this.inner.foldTransactionsFrom(offset, decoder);
+  }
+
+  /** Folds the transactions with `start ≤ offset < end` (upstream 2.8). */
+  foldTransactionsRange<D>(range: TxRange, decoder: Decoder<D>): void {
+    this.inner.foldTransactionsRange(range, decoder);
   }
 
   /** Removes everything; returns the fresh log. This instance becomes unusable. */

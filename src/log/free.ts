@@ -13,6 +13,8 @@ import {
   type Result,
   type Transaction,
   type TraversalOptions,
+  type TxRange,
+  checkRange,
   commitsOf,
   foldTransactionsOf,
   segmentsFromOffsetFree,
@@ -78,6 +80,15 @@ export function foldTransactions<D>(source: LogSource, decoder: Decoder<D>): voi
 export function foldTransactionsFrom<D>(source: LogSource, offset: number, decoder: Decoder<D>): void {
   foldTransactionsOf(commitIterator(source, offset), offset, decoder);
 }
+
+/** Folds the transactions with `start ≤ offset < end` (upstream 2.8's `fold_transaction_range`). */
+export function foldTransactionsRange<D>(source: LogSource, range: TxRange, decoder: Decoder<D>): void {
+  const { start, end } = checkRange(range);
+  foldTransactionsOf(commitIterator(source, start), start, decoder, end);
+}
+
+/** Upstream 2.8 spells the free function in the singular. */
+export const foldTransactionRange = foldTransactionsRange;
 
 export function existingSegmentOffsets(source: LogSource): number[] {
   return toRepo(source).existingOffsets();

@@ -3,6 +3,7 @@
  * sync, traversal, reset. Synchronous throughout.
  */
 import type { StoredCommit } from '../codec/commit.js';
+import { MAX_RECORDS_IN_COMMIT } from '../codec/commit.js';
 import { checkU64Input } from '../codec/u64.js';
 import {
   AppendError,
@@ -15,7 +16,7 @@ import {
   messageOf,
 } from '../errors.js';
 import type { Decoder, Encoder } from '../payload/decoder.js';
-import type { Repo } from '../repo/repo.js';
+import type { CompressionStats, Repo, SizeOnDisk } from '../repo/repo.js';
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
 import { closeQuietly, createSegmentWriter, resumeSegmentWriter } from '../segment/resume.js';
@@ -28,6 +29,8 @@ import {
   type Result,
   type Transaction,
   type TraversalOptions,
+  type TxRange,
+  checkRange,
   commitsOf,
   foldTransactionsOf,
   segmentsFromOffsetInstance,
@@ -131,8 +134,18 @@ export class GenericLog<T = Uint8Array> {
     if (!this.append(record)) throw new AssertionError('append failed right after a commit');
   }
 
-  /** Writes the pending commit, rotating first if it would overflow the segment (SPEC §5.3). */
-  commit(): Committed | null {
+  /**
+   * Without arguments (1.3.0): writes the pending commit, rotating first if it would overflow the
+   * segment (SPEC §5.3).
+   *
+   * With `transactions` (upstream 2.8, #4404): appends them as one commit after whatever `append`
+   * buffered, and writes it. Offsets must continue the log (`InvalidInputError` otherwise, and none of
+   * them is taken); up to 65535 per commit, `maxRecordsInCommit` does not apply. Rotation follows
+   * 2.8.3: the commit goes into the head segment, which is then sealed and a new one started when it
+   * reached `maxSegmentSize`. Null when nothing was pending and `transactions` is empty.
+   */
+  commit(transactions?: Iterable<Transaction<T>>): Committed | null {
+    if (transactions !== undefined) return this.commitTransactions(transactions);
     this.ensureUsable();
     const size = 26 + this.head.pending.recordsLen;
     if (!this.head.isEmpty() && this.head.bytesWritten + size > this.options.maxSegmentSize) {
@@ -148,6 +161,45 @@ export class GenericLog<T = Uint8Array> {
       this.startNewSegment(); // if this throws, its error wins (QUIRK Q39)
       throw e;
     }
+  }
+
+  private commitTransactions(transactions: Iterable<Transaction<T>>): Committed | null {
+    this.ensureUsable();
+    const head = this.head;
+    const p = head.pending;
+    const n0 = p.n;
+    const len0 = p.records.length;
+    try {
+      for (const tx of transactions) {
+        const expected = p.minTxOffset + p.n;
+        if (tx === null || typeof tx !== 'object' || tx.offset !== expected) {
+          const got = tx !== null && typeof tx === 'object' ? String(tx.offset) : String(tx);
+          throw new InvalidInputError(`invalid transaction offset ${got}, expected ${expected}`);
+        }
+        if (!head.append(tx.txdata, this.encoder, MAX_RECORDS_IN_COMMIT)) {
+          throw new InvalidInputError(`a commit holds at most ${MAX_RECORDS_IN_COMMIT} transactions`);
+        }
+      }
+    } catch (e) {
+      p.n = n0; // none of them is taken
+      p.records.length = len0;
+      throw e;
+    }
+    let committed: Committed | null;
+    try {
+      committed = head.commitPending();
+    } catch (e) {
+      debug('commit at offset %d failed (%s): starting a new segment', head.nextTxOffset(), messageOf(e));
+      this.sealTornHead();
+      this.startNewSegment();
+      throw e;
+    }
+    if (head.bytesWritten >= this.options.maxSegmentSize) {
+      head.file.seal?.();
+      this.syncHead();
+      this.startNewSegment();
+    }
+    return committed;
   }
 
   /**
@@ -271,17 +323,37 @@ export class GenericLog<T = Uint8Array> {
     return this.head.minTxOffset;
   }
 
-  sizeOnDisk(): number {
+  /**
+   * Bytes of the segments and index files; with `{ detailed: true }` upstream 2.8's `SizeOnDisk`
+   * (apparent bytes and allocated 512-byte blocks).
+   */
+  sizeOnDisk(): number;
+  sizeOnDisk(options: { detailed: true }): SizeOnDisk;
+  sizeOnDisk(options?: { detailed?: boolean }): number | SizeOnDisk {
     this.ensureUsable();
-    return this.repo.sizeOnDisk();
+    if (!options?.detailed) return this.repo.sizeOnDisk();
+    if (this.repo.sizeOnDiskDetailed) return this.repo.sizeOnDiskDetailed();
+    const totalBytes = this.repo.sizeOnDisk();
+    return { totalBytes, totalBlocks: 8 * Math.ceil(totalBytes / 4096) };
   }
 
-  compressSegments(offsets: readonly number[]): void {
+  /**
+   * Compresses sealed segments (never the head); returns what was read and written (upstream 2.8,
+   * #4708) and how many segments were compressed (already compressed ones count 0 bytes, 0 segments).
+   */
+  compressSegments(offsets: readonly number[]): CompressionStats & { segments: number } {
     this.ensureUsable();
     if (offsets.includes(this.head.minTxOffset)) {
       throw new AssertionError(`cannot compress the segment being written (${this.head.minTxOffset})`);
     }
-    for (const o of offsets) this.repo.compressSegment(o);
+    const stats = { bytesRead: 0, bytesWritten: 0, segments: 0 };
+    for (const o of offsets) {
+      const s = this.repo.compressSegment(o);
+      stats.bytesRead += s.bytesRead;
+      stats.bytesWritten += s.bytesWritten;
+      if (s.bytesRead > 0) stats.segments += 1;
+    }
+    return stats;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -327,6 +399,15 @@ export class GenericLog<T = Uint8Array> {
 
   foldTransactionsFrom<D>(offset: number, decoder: Decoder<D>): void {
     foldTransactionsOf(this.commitIterator(offset), offset, decoder);
+  }
+
+  /**
+   * Folds the transactions with `start ≤ offset < end` (upstream 2.8's `fold_transactions_range`);
+   * `start` defaults to 0, `end` to the end of the log. An empty range reads nothing.
+   */
+  foldTransactionsRange<D>(range: TxRange, decoder: Decoder<D>): void {
+    const { start, end } = checkRange(range);
+    foldTransactionsOf(this.commitIterator(start), start, decoder, end);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import {
 } from '../errors.js';
 import { seekToOffset } from '../offset-index/seek.js';
 import { BufReader } from '../payload/buf-reader.js';
+import { checkU64Input } from '../codec/u64.js';
 import type { Decoder } from '../payload/decoder.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
 import { CommitReader, READ_CHUNK_LEN } from '../segment/commit-reader.js';
@@ -31,6 +32,24 @@ export interface Transaction<T> {
 /** `errors: 'throw'` (default) ends a `for` loop with the error; `'yield'` yields `Result`s and goes on. */
 export interface TraversalOptions {
   errors?: 'throw' | 'yield';
+}
+
+/**
+ * A range of transaction offsets: `start` absent = 0, included; `end` absent = unbounded, excluded
+ * unless `endInclusive` (Rust's `start..end` and `start..=end`).
+ */
+export interface TxRange {
+  start?: number;
+  end?: number;
+  endInclusive?: boolean;
+}
+
+/** A `TxRange` as a half-open `[start, end)`, `end` = Infinity when unbounded; offsets validated. */
+export function checkRange(range: TxRange): { start: number; end: number } {
+  const start = range.start === undefined ? 0 : checkU64Input(range.start, 'range start');
+  if (range.end === undefined) return { start, end: Number.POSITIVE_INFINITY };
+  const end = checkU64Input(range.end, 'range end');
+  return { start, end: range.endInclusive ? end + 1 : end };
 }
 
 const U64_WRAP = 2 ** 64;
@@ -348,8 +367,21 @@ export function transactionsOf<T>(
   return options?.errors === 'yield' ? txs.results() : txs;
 }
 
-/** §7.5: a bad commit at the very end is ignored; any other error is thrown. */
-export function foldTransactionsOf<T>(it: CommitIterator, fromOffset: number, decoder: Decoder<T>): void {
+/**
+ * §7.5: a bad commit at the very end is ignored; any other error is thrown. With `endOffset` (upstream
+ * 2.8's range fold, #3129) the fold stops before the first transaction ≥ `endOffset`, reading nothing
+ * after the commit that holds it.
+ */
+export function foldTransactionsOf<T>(
+  it: CommitIterator,
+  fromOffset: number,
+  decoder: Decoder<T>,
+  endOffset = Number.POSITIVE_INFINITY,
+): void {
+  if (endOffset <= fromOffset) {
+    it.release();
+    return;
+  }
   try {
     for (;;) {
       const item = it.step();
@@ -364,10 +396,13 @@ export function foldTransactionsOf<T>(it: CommitIterator, fromOffset: number, de
       const reader = new BufReader(c.records);
       for (let k = 0; k < c.n; k++) {
         const offset = c.minTxOffset + k;
+        if (offset >= endOffset) return;
         if (offset < fromOffset) decoder.skipRecord(version, offset, reader);
         else if (decoder.consumeRecord) decoder.consumeRecord(version, offset, reader);
         else decoder.decodeRecord(version, offset, reader);
       }
+      // The range is done: reading on could only find errors past it (upstream reads one more commit).
+      if (c.minTxOffset + c.n >= endOffset) return;
     }
   } finally {
     it.release();

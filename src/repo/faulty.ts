@@ -8,7 +8,7 @@
  */
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { IoError, NotFoundError } from '../errors.js';
-import type { Repo, StorageFile } from './repo.js';
+import type { CompressionStats, Repo, StorageFile } from './repo.js';
 
 export const FAULT_KINDS = [
   /** A strict, non-empty prefix of an append/positional write lands, then `IoError` (EIO). */
@@ -443,10 +443,10 @@ export class FaultyRepo implements Repo {
     this.durable.delete(key('index', offset));
   }
 
-  compressSegment(offset: number): void {
+  compressSegment(offset: number): CompressionStats {
     if (this.decide('eioWrite', 'compressSegment', offset))
       throw this.fail('eioWrite', 'EIO', 'compressSegment', offset);
-    this.inner.compressSegment(offset);
+    return this.inner.compressSegment(offset);
   }
 
   uncompressSegment(offset: number): void {

@@ -8,7 +8,16 @@ import { writeCompressed, writeUncompressed } from './fs-atomic.js';
 import { FsFile } from './fs-file.js';
 import { PreallocatingFile } from './fs-prealloc.js';
 import { type DirLock, acquireDirLock } from './lock.js';
-import { indexFileName, parseSegmentFileName, segmentFileName, type Repo, type StorageFile } from './repo.js';
+import {
+  type CompressionStats,
+  type OnNewSegment,
+  type Repo,
+  type SizeOnDisk,
+  type StorageFile,
+  indexFileName,
+  parseSegmentFileName,
+  segmentFileName,
+} from './repo.js';
 
 const INDEX_ENTRY_LEN = 16;
 /** Read+append without O_CREAT: opening a missing segment must fail with NotFound, not create it. */
@@ -22,6 +31,8 @@ export interface FsRepoOptions {
    * end of the segment and opening the log cuts it.
    */
   preallocateBytes?: number;
+  /** See `Repo.onNewSegment`. */
+  onNewSegment?: OnNewSegment;
 }
 
 /** Largest `preallocateBytes`: a zero-fill is written synchronously, in 256 KiB calls. */
@@ -30,6 +41,7 @@ export const MAX_PREALLOCATE_BYTES = 256 * 1024 * 1024;
 export class FsRepo implements Repo {
   readonly root: string;
   readonly preallocateBytes: number;
+  readonly onNewSegment?: OnNewSegment;
 
   /** Creates `root` recursively, also for read-only use (QUIRK Q35). */
   constructor(root: string, options: FsRepoOptions = {}) {
@@ -38,6 +50,7 @@ export class FsRepo implements Repo {
       throw new InvalidInputError(`preallocateBytes must be an integer in 0..${MAX_PREALLOCATE_BYTES}, got ${String(prealloc)}`);
     }
     this.preallocateBytes = prealloc;
+    if (options.onNewSegment) this.onNewSegment = options.onNewSegment;
     this.root = path.resolve(root);
     try {
       fs.mkdirSync(this.root, { recursive: true });
@@ -149,11 +162,13 @@ export class FsRepo implements Repo {
   }
 
   /** Rewrites a sealed segment as seekable zstd, atomically; a no-op if it is compressed already. */
-  compressSegment(offset: number): void {
+  compressSegment(offset: number): CompressionStats {
     const source = this.openSegmentReader(offset);
     try {
-      if (source instanceof ZstdSegmentFile) return;
+      if (source instanceof ZstdSegmentFile) return { bytesRead: 0, bytesWritten: 0 };
+      const bytesRead = source.size();
       writeCompressed(source, this.segmentPath(offset));
+      return { bytesRead, bytesWritten: this.statOf(this.segmentPath(offset), `segment ${offset}`).size };
     } finally {
       source.close();
     }
@@ -201,20 +216,36 @@ export class FsRepo implements Repo {
   }
 
   sizeOnDisk(): number {
-    let total = 0;
+    return this.sizeOnDiskDetailed().totalBytes;
+  }
+
+  sizeOnDiskDetailed(): SizeOnDisk {
+    let totalBytes = 0;
+    let totalBlocks = 0;
     for (const offset of this.existingOffsets()) {
+      const seg = this.statOf(this.segmentPath(offset), `segment ${offset}`);
+      totalBytes += seg.size;
+      totalBlocks += seg.blocks;
+      let index: fs.Stats | undefined;
       try {
-        total += fs.statSync(this.segmentPath(offset)).size;
-      } catch (e) {
-        throw fromSystemError(e, `stat segment ${offset}`);
-      }
-      try {
-        total += fs.statSync(this.indexPath(offset)).size;
+        index = fs.statSync(this.indexPath(offset));
       } catch {
         // no index file
       }
+      if (index) {
+        totalBytes += index.size;
+        totalBlocks += index.blocks;
+      }
     }
-    return total;
+    return { totalBytes, totalBlocks };
+  }
+
+  private statOf(p: string, what: string): fs.Stats {
+    try {
+      return fs.statSync(p);
+    } catch (e) {
+      throw fromSystemError(e, `stat ${what}`);
+    }
   }
 
   lock(): DirLock {

@@ -1,6 +1,6 @@
 /** An in-memory repository (Rust `repo::Memory`) for tests and fault injection. */
 import { AlreadyExistsError, NotFoundError } from '../errors.js';
-import type { Repo, StorageFile } from './repo.js';
+import type { CompressionStats, OnNewSegment, Repo, StorageFile } from './repo.js';
 
 /** The bytes of one in-memory file, shared by every handle on it (like an inode). */
 export class MemoryBuffer {
@@ -80,15 +80,19 @@ export class MemoryFile implements StorageFile {
 export interface MemoryRepoOptions {
   /** Keep offset index files too (1.3.0's memory repo has none, so the ported tests run without). */
   offsetIndex?: boolean;
+  /** See `Repo.onNewSegment`. */
+  onNewSegment?: OnNewSegment;
 }
 
 export class MemoryRepo implements Repo {
   readonly segments = new Map<number, MemoryBuffer>();
   readonly indexes = new Map<number, MemoryBuffer>();
   private readonly withIndex: boolean;
+  readonly onNewSegment?: OnNewSegment;
 
   constructor(options: MemoryRepoOptions = {}) {
     this.withIndex = options.offsetIndex ?? false;
+    if (options.onNewSegment) this.onNewSegment = options.onNewSegment;
   }
 
   existingOffsets(): number[] {
@@ -118,7 +122,9 @@ export class MemoryRepo implements Repo {
     if (!this.segments.delete(offset)) throw new NotFoundError(`segment ${offset} not found`);
   }
 
-  compressSegment(_offset: number): void {}
+  compressSegment(_offset: number): CompressionStats {
+    return { bytesRead: 0, bytesWritten: 0 };
+  }
 
   uncompressSegment(_offset: number): void {}
 

@@ -30,6 +30,28 @@ export interface StorageFile {
   close(): void;
 }
 
+/** What compressing segments did (upstream 2.8's `CompressionStats`). */
+export interface CompressionStats {
+  /** Uncompressed bytes read from the segments compressed. */
+  bytesRead: number;
+  /** Compressed bytes written (seek tables included). */
+  bytesWritten: number;
+}
+
+/** Size of a log on disk (upstream 2.8's `SizeOnDisk`): segments and offset index files. */
+export interface SizeOnDisk {
+  /** Sum of the files' apparent sizes. */
+  totalBytes: number;
+  /**
+   * 512-byte blocks allocated to them (`st_blocks`): smaller than `totalBytes / 512` for sparse index
+   * files, larger for preallocated tails. Repos without files count 8 per started 4 KiB page.
+   */
+  totalBlocks: number;
+}
+
+/** Called after a segment file was created (upstream #3405: a snapshot at every new segment). */
+export type OnNewSegment = (offset: number) => void;
+
 export interface Repo {
   /** First tx offsets of all segments, ascending (duplicates kept, SPEC §2.1). */
   existingOffsets(): number[];
@@ -41,8 +63,11 @@ export interface Repo {
   openSegmentReader(offset: number): StorageFile;
   /** Removes the segment's offset index (errors ignored), then the segment. */
   removeSegment(offset: number): void;
-  /** Compresses a sealed segment; a no-op where unsupported. */
-  compressSegment(offset: number): void;
+  /**
+   * Compresses a sealed segment; a no-op where unsupported. Returns the bytes read and written
+   * (both 0 when nothing was done: already compressed, or unsupported).
+   */
+  compressSegment(offset: number): CompressionStats;
   /** Rewrites a compressed segment uncompressed (so it can be truncated); a no-op for a plain one. */
   uncompressSegment(offset: number): void;
   /** Whether the segment is stored compressed. */
@@ -60,13 +85,20 @@ export interface Repo {
    * power loss. Repos without directories (memory) leave this out.
    */
   syncDirectory?(): void;
-  /** Bytes used by segments and their index files. */
+  /** Bytes used by segments and their index files (apparent sizes). */
   sizeOnDisk(): number;
+  /** Apparent bytes and allocated 512-byte blocks; repos without files leave this out. */
+  sizeOnDiskDetailed?(): SizeOnDisk;
   /**
    * Takes the single-writer lock of the log (SPEC §11A); throws `LockedError` if another writer holds
    * it. Repos without one (memory) leave this out.
    */
   lock?(): { release(): void };
+  /**
+   * Called after a new segment's header is written and synced (the log's first segment too). An error
+   * it throws is logged (`NODE_DEBUG=commitlog`) and otherwise ignored: the segment exists either way.
+   */
+  readonly onNewSegment?: OnNewSegment;
 }
 
 /** `{offset:020}` — the 20-digit, zero-padded decimal used in file names. */

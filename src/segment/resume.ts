@@ -40,7 +40,7 @@ export function createSegmentWriter(
   options: Options,
   epoch: number,
   offset: number,
-  pending: PendingCommit = new PendingCommit(offset, epoch),
+  pending: PendingCommit = new PendingCommit(offset, epoch, options.writeBufferSize),
 ): SegmentWriter {
   const file = repo.createSegment(offset);
   try {
@@ -62,7 +62,7 @@ export function createSegmentWriter(
     throw e;
   }
   debug('created segment %d (epoch %d)', offset, epoch);
-  return new SegmentWriter(
+  const writer = new SegmentWriter(
     file,
     offset,
     SEGMENT_HEADER_LEN,
@@ -70,6 +70,15 @@ export function createSegmentWriter(
     tryCreateOffsetIndexWriter(repo, offset, options),
     options.maxRecordsInCommit,
   );
+  if (repo.onNewSegment) {
+    try {
+      repo.onNewSegment(offset);
+    } catch (e) {
+      // The segment exists and the log is consistent; a failing observer must not undo that.
+      debug('onNewSegment(%d) threw: %s', offset, messageOf(e));
+    }
+  }
+  return writer;
 }
 
 export type ResumeResult =
@@ -144,7 +153,7 @@ export function resumeSegmentWriter(repo: Repo, options: Options, offset: number
         file,
         offset,
         meta.sizeInBytes,
-        new PendingCommit(meta.txRange.end, meta.maxEpoch),
+        new PendingCommit(meta.txRange.end, meta.maxEpoch, options.writeBufferSize),
         tryCreateOffsetIndexWriter(repo, offset, options),
         options.maxRecordsInCommit,
       ),

@@ -22,11 +22,15 @@ export interface Committed {
 /** The commit being built: header fields plus the records buffer (header space reserved). */
 export class PendingCommit {
   n = 0;
-  readonly records = new ByteWriter(64 * 1024, COMMIT_HEADER_LEN);
+  readonly records: ByteWriter;
   constructor(
     public minTxOffset: number,
     public epoch: number,
-  ) {}
+    /** Initial capacity (`writeBufferSize`); the buffer grows for larger commits. */
+    bufferSize = 64 * 1024,
+  ) {
+    this.records = new ByteWriter(bufferSize + COMMIT_HEADER_LEN + 4, COMMIT_HEADER_LEN);
+  }
 
   get recordsLen(): number {
     return this.records.length - COMMIT_HEADER_LEN;
@@ -62,9 +66,9 @@ export class SegmentWriter {
   }
 
   /** Buffers a record; false when the pending commit is full (the record is not taken). */
-  append<T>(record: T, encoder: Encoder<T> | undefined): boolean {
+  append<T>(record: T, encoder: Encoder<T> | undefined, maxRecords = this.maxRecordsInCommit): boolean {
     const p = this.pending;
-    if (p.n >= MAX_RECORDS_IN_COMMIT || p.n + 1 > this.maxRecordsInCommit) return false;
+    if (p.n >= MAX_RECORDS_IN_COMMIT || p.n + 1 > maxRecords) return false;
     const before = p.records.length;
     if (encoder === undefined || encoder === (rawEncoder as unknown)) {
       p.records.write(record as unknown as Uint8Array);

@@ -1,12 +1,9 @@
 /** Tx offset ranges for streaming (SPEC §11.1). */
 import { checkU64Input } from '../codec/u64.js';
 
-/** `start` absent = unbounded, included otherwise; `end` absent = unbounded, excluded unless `endInclusive`. */
-export interface TxRange {
-  start?: number;
-  end?: number;
-  endInclusive?: boolean;
-}
+import type { TxRange } from '../log/traversal.js';
+
+export type { TxRange };
 
 /** Rust `RangeFromMaybeToInclusive`: `end` null = unbounded. */
 export interface RangeInclusive {

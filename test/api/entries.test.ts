@@ -102,7 +102,7 @@ export async function resolve(s, c, next) { const r = await next(s, c); fs.appen
     const dir = consumerDir();
     fs.writeFileSync(
       path.join(dir, 'use.ts'),
-      `import { Commitlog, type Options, MemoryRepo, rawDecoder } from 'stdb-commitlog';
+      `import { Commitlog, type Options, MemoryRepo, rawDecoder, UPSTREAM_2_8_DEFAULTS, foldTransactionsRange, foldTransactionRange, type CompressionStats, type SizeOnDisk, type TxRange, type OnNewSegment, type Committed } from 'stdb-commitlog';
 import { replay, txdataDecoder, type ReplayResult } from 'stdb-commitlog/replay';
 import { verifyLog, type VerifyResult } from 'stdb-commitlog/ops';
 import { logInfo } from 'stdb-commitlog/maintenance';
@@ -114,6 +114,17 @@ const repo = new MemoryRepo();
 const v: VerifyResult | undefined = undefined;
 const r: ReplayResult | undefined = undefined;
 const h: SegmentHeader | undefined = undefined;
+// The upstream 2.8 API, type-checked as a consumer writes it.
+const up: Partial<Options> = { ...UPSTREAM_2_8_DEFAULTS, preallocateSegments: true, writeBufferSize: 1 << 16 };
+const onNew: OnNewSegment = (offset: number) => void offset;
+const range: TxRange = { start: 1, end: 10, endInclusive: true };
+function use28(l: Commitlog<Uint8Array>): [Committed | null, CompressionStats & { segments: number }, SizeOnDisk, number] {
+  l.foldTransactionsRange(range, rawDecoder);
+  foldTransactionsRange('/tmp/x', range, rawDecoder);
+  foldTransactionRange('/tmp/x', {}, rawDecoder);
+  return [l.commit([{ offset: 0, txdata: new Uint8Array(1) }]), l.compressSegments([0]), l.sizeOnDisk({ detailed: true }), l.sizeOnDisk()];
+}
+void [up, onNew, use28, Commitlog.open('/tmp/x', { onNewSegment: onNew, preallocateBytes: 0 })];
 void [log, repo, opts, verifyLog, v, r, h, rawDecoder, replay, txdataDecoder, logInfo, encodeCommit, crc32c, FaultyRepo, seededRandom];
 `,
     );

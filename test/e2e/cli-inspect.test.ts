@@ -43,6 +43,16 @@ describe('clog --help', () => {
     });
     const top = await clog('--help');
     for (const c of COMMANDS) expect(top.stdout).toContain(c[0]);
+    expect(top.stdout).toContain('-V, --version');
+  });
+
+  it('--version and -V print the package version, exit 0', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      const r = await clog(flag);
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, `${version}\n`, '']);
+    }
   });
 });
 

@@ -3,7 +3,7 @@
  * fsyncs can be held and released (or failed) by the test, and which remembers how many bytes of each
  * segment a completed sync covers, so `crashImage()` shows what a power loss would leave.
  */
-import { IoError, MemoryRepo, type Repo, type StorageFile } from '../../src/index.js';
+import { type CompressionStats, IoError, MemoryRepo, type Repo, type StorageFile } from '../../src/index.js';
 
 export function injectedError(what = 'injected fault'): IoError {
   return new IoError(what, { errno: 'EIO' });
@@ -82,8 +82,8 @@ export class FaultyRepo implements Repo {
     this.synced.delete(offset);
     this.inner.removeSegment(offset);
   }
-  compressSegment(offset: number): void {
-    this.inner.compressSegment(offset);
+  compressSegment(offset: number): CompressionStats {
+    return this.inner.compressSegment(offset);
   }
   uncompressSegment(offset: number): void {
     this.inner.uncompressSegment(offset);
