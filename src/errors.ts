@@ -34,6 +34,9 @@ export const ErrorCodes = {
   TXDATA_DECODE: 'TXDATA_DECODE',
   TXDATA_VISITOR: 'TXDATA_VISITOR',
   TXDATA_TRAVERSE: 'TXDATA_TRAVERSE',
+  EXPORT_MISMATCH: 'EXPORT_MISMATCH',
+  EXPORT_UNSUPPORTED_TYPE: 'EXPORT_UNSUPPORTED_TYPE',
+  EXPORT_WRITE: 'EXPORT_WRITE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

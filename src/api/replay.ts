@@ -1,4 +1,7 @@
-/** `stdb-commitlog/replay`: the SpacetimeDB view of a log: the Txdata codec and visitor, and replay into tables. */
+/**
+ * `stdb-commitlog/replay`: the SpacetimeDB view of a log: the Txdata codec and visitor, replay into
+ * tables, the SQLite export and the row change stream.
+ */
 export * from '../payload/index.js';
 export {
   type AlgebraicType,
@@ -28,6 +31,20 @@ export {
   replay,
   rowCodec,
   rowToJson,
+  spellType,
   systemTables,
   valueToJson,
 } from '../replay/index.js';
+export { type RowStore, type ReplayVisitorOptions, META_TABLE_IDS } from '../replay/visitor.js';
+export {
+  type ExportOptions,
+  type ExportProgress,
+  type ExportResult,
+  type ExportedTable,
+  ExportStoppedError,
+  SqliteReplay,
+  exportSqlite,
+} from '../export/export.js';
+export { EXPORT_FORMAT, ExportError, HIDDEN_COLUMN, type ExportedColumn } from '../export/sqlite-store.js';
+export { type SqlColumnType, sqlColumnType } from '../export/sql-types.js';
+export { type ChangesOptions, type DebeziumChange, type RowChange, changes, changesSync, decodeCaller, toDebezium } from '../export/changes.js';

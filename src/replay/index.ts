@@ -19,7 +19,7 @@ export {
   SYSTEM_TABLES,
   systemTables,
 } from './system-tables.js';
-export { type Json, rowToJson, toHex, valueToJson } from './json.js';
+export { type Json, optionOf, rowToJson, specialOf, spellType, toHex, valueToJson } from './json.js';
 export {
   type AlgebraicType,
   type Row,

@@ -43,6 +43,54 @@ function special(name: string, value: unknown): Json {
   }
 }
 
+/** The SATS special product a type is (`__identity__`, `__timestamp_micros_since_unix_epoch__`, …), or null. */
+export function specialOf(type: AlgebraicType): string | null {
+  if (type.tag !== 'Product') return null;
+  const els = type.value.elements;
+  return els.length === 1 && els[0]!.name !== undefined && SPECIAL.has(els[0]!.name) ? els[0]!.name : null;
+}
+
+/** `Option<T>`'s `T`, or null when the type is not an option. */
+export function optionOf(type: AlgebraicType): AlgebraicType | null {
+  return type.tag === 'Sum' && isOption(type) ? type.value.variants[0]!.algebraicType : null;
+}
+
+/** A type as a person reads it: `U32`, `Identity`, `Option<String>`, `Array<U8>`, `(x: F32, y: F32)`, `(a: U8 | b: String)`. */
+export function spellType(type: AlgebraicType): string {
+  switch (type.tag) {
+    case 'Array':
+      return `Array<${spellType(type.value)}>`;
+    case 'Ref':
+      return `Ref<${String(type.value)}>`;
+    case 'Product': {
+      const special = specialOf(type);
+      if (special !== null) return SPECIAL_NAMES[special]!;
+      return `(${type.value.elements.map((e, i) => `${e.name ?? i}: ${spellType(e.algebraicType)}`).join(', ')})`;
+    }
+    case 'Sum': {
+      const inner = optionOf(type);
+      if (inner) return `Option<${spellType(inner)}>`;
+      if (isResult(type)) return `Result<${spellType(type.value.variants[0]!.algebraicType)}, ${spellType(type.value.variants[1]!.algebraicType)}>`;
+      const vs = type.value.variants.map((v, i) => {
+        const t = v.algebraicType;
+        const unit = t.tag === 'Product' && t.value.elements.length === 0;
+        return unit ? `${v.name ?? i}` : `${v.name ?? i}: ${spellType(t)}`;
+      });
+      return `(${vs.join(' | ')})`;
+    }
+    default:
+      return type.tag;
+  }
+}
+
+const SPECIAL_NAMES: Record<string, string> = {
+  __identity__: 'Identity',
+  __connection_id__: 'ConnectionId',
+  __timestamp_micros_since_unix_epoch__: 'Timestamp',
+  __time_duration_micros__: 'TimeDuration',
+  __uuid__: 'Uuid',
+};
+
 const SPECIAL = new Set([
   '__identity__',
   '__connection_id__',

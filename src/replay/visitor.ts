@@ -12,22 +12,59 @@ import type { TxdataVisitor } from '../payload/visitor.js';
 import { ReplayError } from './errors.js';
 import { SchemaError, SchemaRegistry, type SchemaUse, type TableSchema } from './schema.js';
 import { BinaryReader, type Row } from './stdb.js';
-import { type MajorVersion, ST_COLUMN_ID, ST_TABLE_ID } from './system-tables.js';
+import { type MajorVersion, ST_COLUMN_ID, ST_TABLE_ID, ST_VIEW_ID } from './system-tables.js';
+
+/**
+ * Where the rows of a replay go when they are not kept in memory (the SQLite export): every insert,
+ * delete and truncate, in log order, with the row's BSATN bytes (what deletes are matched by).
+ */
+export interface RowStore {
+  insert(schema: TableSchema, bsatn: Uint8Array, row: Row): void;
+  /** Removes one live row with exactly these bytes; whether there was one. */
+  delete(schema: TableSchema, bsatn: Uint8Array, row: Row): boolean;
+  truncate(tableId: number, schema: TableSchema | null): void;
+}
+
+export interface ReplayVisitorOptions {
+  /** System tables to know (default: those of 1.x and 2.x). */
+  version?: MajorVersion | 'all';
+  /**
+   * `all` (default): every table's live rows in memory. `meta`: only `st_table`, `st_column` and
+   * `st_view` (what schemas are built from: bounded by the schema, not the data); the rows of other
+   * tables go to `store`, or nowhere.
+   */
+  keep?: 'all' | 'meta';
+  store?: RowStore;
+  /** Called for every row inserted or deleted, after it was applied (the change stream). */
+  onRow?: (op: 'insert' | 'delete', schema: TableSchema, row: Row) => void;
+  /** Called with each transaction's inputs (reducer name and arguments). */
+  onInputs?: (inputs: Inputs) => void;
+}
+
+/** The tables whose rows a replay always keeps in memory. */
+export const META_TABLE_IDS: ReadonlySet<number> = new Set([ST_TABLE_ID, ST_COLUMN_ID, ST_VIEW_ID]);
 
 /** One table's state: live rows keyed by their BSATN bytes, in insertion order, with multiplicities. */
 export class LiveTable {
   readonly rows = new Map<string, { row: Row; n: number }>();
   inserts = 0;
   deletes = 0;
+  /** Deletes of rows that were not live (bootstrap rows the engine rewrites at start-up, e.g. st_sequence). */
+  deletesAbsent = 0;
   truncates = 0;
-  /** How many live rows (duplicates counted). */
+  /** How many live rows (duplicates counted); unknown (counts inserts − deletes) without rows or store. */
   size = 0;
 
-  constructor(readonly tableId: number) {}
+  constructor(
+    readonly tableId: number,
+    /** Whether the rows are kept here (otherwise only counted). */
+    readonly keepsRows = true,
+  ) {}
 
   insert(key: string, row: Row): void {
     this.inserts++;
     this.size++;
+    if (!this.keepsRows) return;
     const e = this.rows.get(key);
     if (e) e.n++;
     else this.rows.set(key, { row, n: 1 });
@@ -37,10 +74,20 @@ export class LiveTable {
   delete(key: string): boolean {
     this.deletes++;
     const e = this.rows.get(key);
-    if (!e) return false;
+    if (!e) {
+      this.deletesAbsent++;
+      return false;
+    }
     this.size--;
     if (--e.n === 0) this.rows.delete(key);
     return true;
+  }
+
+  /** A delete decided elsewhere (by the row store): counts only. */
+  countDelete(removed: boolean): void {
+    this.deletes++;
+    if (removed) this.size--;
+    else this.deletesAbsent++;
   }
 
   truncate(): void {
@@ -76,8 +123,18 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
   private readonly bin = new BinaryReader(new Uint8Array(0));
   private binBytes: Uint8Array | null = null;
 
-  constructor(version: MajorVersion | 'all' = 'all') {
-    this.registry = new SchemaRegistry((id, use) => this.metaRows(id, use), version);
+  private readonly keepAll: boolean;
+  private readonly store: RowStore | null;
+  private readonly onRow: ReplayVisitorOptions['onRow'] | null;
+  private readonly onInputs: ReplayVisitorOptions['onInputs'] | null;
+
+  constructor(options: MajorVersion | 'all' | ReplayVisitorOptions = {}) {
+    const o: ReplayVisitorOptions = typeof options === 'object' ? options : { version: options };
+    this.registry = new SchemaRegistry((id, use) => this.metaRows(id, use), o.version ?? 'all');
+    this.keepAll = (o.keep ?? 'all') === 'all';
+    this.store = o.store ?? null;
+    this.onRow = o.onRow ?? null;
+    this.onInputs = o.onInputs ?? null;
   }
 
   private *metaRows(metaTableId: number, use: SchemaUse): IterableIterator<Row> {
@@ -96,8 +153,15 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
 
   table(tableId: number): LiveTable {
     let t = this.tables.get(tableId);
-    if (!t) this.tables.set(tableId, (t = new LiveTable(tableId)));
+    if (!t) this.tables.set(tableId, (t = new LiveTable(tableId, this.keepAll || META_TABLE_IDS.has(tableId))));
     return t;
+  }
+
+  /** Puts a row back into memory without counting it (resuming an export: the meta tables' rows). */
+  restoreRow(tableId: number, bsatn: Uint8Array, row: Row): void {
+    const t = this.table(tableId);
+    t.insert(rowKey(bsatn), row);
+    t.inserts--;
   }
 
   visitTxStart(offset: number): void {
@@ -126,11 +190,16 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
 
   visitInputs(inputs: Inputs): void {
     this.reducers.set(inputs.reducerName, (this.reducers.get(inputs.reducerName) ?? 0) + 1);
+    this.onInputs?.(inputs);
   }
 
   visitInsert(tableId: TableId, reader: BufReader): Row {
-    const { schema, row, key } = this.readRow(tableId, reader, 'insert');
-    this.table(tableId).insert(key, row);
+    const { schema, row, bytes } = this.readRow(tableId, reader, 'insert');
+    const t = this.table(tableId);
+    const key = t.keepsRows ? rowKey(bytes) : '';
+    t.insert(key, row);
+    this.store?.insert(schema, bytes, row);
+    this.onRow?.('insert', schema, row);
     this.names.set(tableId, schema.name);
     if (ReplayVisitor.isMeta(tableId)) {
       let keys = this.txInserted.get(tableId);
@@ -142,9 +211,19 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
   }
 
   visitDelete(tableId: TableId, reader: BufReader): Row {
-    const { schema, row, key } = this.readRow(tableId, reader, 'delete');
+    const { schema, row, bytes } = this.readRow(tableId, reader, 'delete');
+    const t = this.table(tableId);
     // A row the log never inserted (e.g. sequence rows the engine rewrites at startup) changes nothing.
-    if (this.table(tableId).delete(key) && ReplayVisitor.isMeta(tableId)) {
+    let removed: boolean;
+    if (t.keepsRows) {
+      removed = t.delete(rowKey(bytes));
+      this.store?.delete(schema, bytes, row);
+    } else {
+      removed = this.store ? this.store.delete(schema, bytes, row) : true;
+      t.countDelete(removed);
+    }
+    this.onRow?.('delete', schema, row);
+    if (removed && ReplayVisitor.isMeta(tableId)) {
       let rows = this.txDeleted.get(tableId);
       if (!rows) this.txDeleted.set(tableId, (rows = []));
       rows.push(row);
@@ -162,6 +241,15 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
     const t = this.table(tableId);
     if (ReplayVisitor.isMeta(tableId)) this.registry.invalidateAll();
     t.truncate();
+    if (this.store) {
+      let schema: TableSchema | null = null;
+      try {
+        schema = this.registry.schema(tableId, 'delete');
+      } catch {
+        // nothing describes it: the store truncates by id
+      }
+      this.store.truncate(tableId, schema);
+    }
     try {
       this.names.set(tableId, this.registry.schema(tableId).name);
     } catch {
@@ -179,7 +267,7 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
     }
   }
 
-  private readRow(tableId: number, reader: BufReader, use: SchemaUse): { schema: TableSchema; row: Row; key: string } {
+  private readRow(tableId: number, reader: BufReader, use: SchemaUse): { schema: TableSchema; row: Row; bytes: Uint8Array } {
     const schema = this.schemaOf(tableId, use);
     if (this.binBytes !== reader.bytes) {
       this.bin.reset(reader.bytes);
@@ -201,6 +289,6 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
       );
     }
     const bytes = reader.getSlice(this.bin.offset - start);
-    return { schema, row, key: rowKey(bytes) };
+    return { schema, row, bytes };
   }
 }

@@ -44,15 +44,17 @@ describe('clog tables', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as {
       transactions: number;
-      tables: { tableId: number; name: string; rows: number; inserts: number; deletes: number }[];
+      tables: { tableId: number; name: string; rows: number; inserts: number; deletes: number; deletesAbsent: number }[];
       reducers: Record<string, number>;
     };
     expect(out.transactions).toBe(9);
     expect(out.reducers).toEqual({ identity_connected: 3, send_message: 2, identity_disconnected: 3 });
-    expect(Object.keys(out.tables[0]!)).toEqual(['tableId', 'name', 'rows', 'inserts', 'deletes']);
-    expect(out.tables.find((t) => t.name === 'message')).toEqual({ tableId: 4097, name: 'message', rows: 2, inserts: 2, deletes: 0 });
-    expect(out.tables.find((t) => t.name === 'user')).toEqual({ tableId: 4098, name: 'user', rows: 1, inserts: 2, deletes: 1 });
-    expect(out.tables.find((t) => t.name === 'st_client')).toEqual({ tableId: 7, name: 'st_client', rows: 0, inserts: 3, deletes: 3 });
+    expect(Object.keys(out.tables[0]!)).toEqual(['tableId', 'name', 'rows', 'inserts', 'deletes', 'deletesAbsent']);
+    expect(out.tables.find((t) => t.name === 'message')).toEqual({ tableId: 4097, name: 'message', rows: 2, inserts: 2, deletes: 0, deletesAbsent: 0 });
+    expect(out.tables.find((t) => t.name === 'user')).toEqual({ tableId: 4098, name: 'user', rows: 1, inserts: 2, deletes: 1, deletesAbsent: 0 });
+    expect(out.tables.find((t) => t.name === 'st_client')).toEqual({ tableId: 7, name: 'st_client', rows: 0, inserts: 3, deletes: 3, deletesAbsent: 0 });
+    // st_sequence: 3 bootstrap rows rewritten, deleted before the log ever inserted them (issue 17)
+    expect(out.tables.find((t) => t.name === 'st_sequence')).toEqual({ tableId: 3, name: 'st_sequence', rows: 3, inserts: 3, deletes: 3, deletesAbsent: 3 });
   });
 
   it('--at 2 stops after tx offset 2 (before any message)', () => {
@@ -70,14 +72,18 @@ describe('clog tables', () => {
       [4097, 'player_level'],
       [4098, 'player_state'],
     ]) {
-      expect(out.tables).toContainEqual({ tableId, name, rows: 0, inserts: 0, deletes: 0 });
+      expect(out.tables).toContainEqual({ tableId, name, rows: 0, inserts: 0, deletes: 0, deletesAbsent: 0 });
     }
   });
 
   it('text output lists id, name and counts', () => {
     const r = clog('tables', V12);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ *4097 +message +user +2 +2 +0$/m);
+    expect(r.stdout).toMatch(/^ *4097 +message +user +2 +2 +0 +0$/m);
+    // st_sequence's deletes of rows the log never inserted are shown apart, with a note
+    expect(r.stdout).toMatch(/^ *ID +NAME +TYPE +ROWS +INSERTS +DELETES +UNMATCHED$/m);
+    expect(r.stdout).toMatch(/^ *3 +st_sequence +system +3 +3 +0 +3$/m);
+    expect(r.stdout).toMatch(/UNMATCHED: deletes of rows this log never inserted/);
     expect(r.stdout).toMatch(/9 transactions/);
   });
 

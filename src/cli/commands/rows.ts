@@ -1,6 +1,6 @@
 /** `clog rows <dir> <table>`: the live rows of one table of a replayed SpacetimeDB log. */
 import type { Command } from 'commander';
-import type { ReplayedTable } from '../../api/replay.js';
+import type { ExportedTable } from '../../api/replay.js';
 import { UsageError, parseOffsetArg } from '../output.js';
 
 interface RowsFlags {
@@ -10,7 +10,7 @@ interface RowsFlags {
 }
 
 /** A table by name, or by id when `which` is a number no table is named. */
-function pick(tables: ReplayedTable[], which: string): ReplayedTable {
+function pick(tables: ExportedTable[], which: string): ExportedTable {
   const byName = tables.find((t) => t.name === which);
   if (byName) return byName;
   if (/^[0-9]+$/.test(which)) {
@@ -65,21 +65,39 @@ Examples:
     )
     .action(async (dir: string, which: string, flags: RowsFlags) => {
       // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
-      const { replay, rowToJson } = await import('../../api/replay.js');
+      const { SqliteReplay, rowToJson } = await import('../../api/replay.js');
       const limit = flags.limit === undefined ? Infinity : parseOffsetArg(flags.limit, 'limit');
-      const result = replay(dir, { at: parseAt(flags.at) });
-      const table = pick(result.tables, which);
-      const rows = table.rows.slice(0, limit).map((r) => rowToJson(r, table.columns));
-      // `clog rows … | head` closes the pipe early: that is not an error.
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EPIPE') throw e;
-      });
-      if (flags.json || !process.stdout.isTTY) {
-        for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
-        return;
+      // Rows go to a temporary SQLite file and are read back one by one: bounded memory.
+      const replayed = await SqliteReplay.open(dir, { at: parseAt(flags.at) });
+      try {
+        const table = pick(replayed.result.tables, which);
+        const columns = replayed.columnsOf(table.tableId);
+        // `clog rows … | head` closes the pipe early: that is not an error.
+        process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EPIPE') throw e;
+        });
+        const json = flags.json || !process.stdout.isTTY;
+        // A terminal shows an aligned table, which needs the rows it shows in memory.
+        const shown = json ? limit : Math.min(limit, TERMINAL_ROWS);
+        const cells: string[][] = [];
+        const headers = columns.map((c) => c.name);
+        let n = 0;
+        for (const row of replayed.rows(table.tableId)) {
+          if (n >= shown) break;
+          n++;
+          const r = rowToJson(row, columns);
+          if (json) process.stdout.write(JSON.stringify(r) + '\n');
+          else cells.push(headers.map((h) => cell(r[h])));
+        }
+        if (json) return;
+        process.stdout.write(formatTable(headers, cells));
+        const total = table.rows;
+        process.stdout.write(`\n${total.toLocaleString('en-US')} row${total === 1 ? '' : 's'} in ${table.name}${n < total ? `, ${n} shown` : ''}\n`);
+      } finally {
+        replayed.close();
       }
-      const headers = table.columns.map((c) => c.name);
-      process.stdout.write(formatTable(headers, rows.map((r) => headers.map((h) => cell(r[h])))));
-      process.stdout.write(`\n${table.rows.length} rows in ${table.name}${rows.length < table.rows.length ? `, ${rows.length} shown` : ''}\n`);
     });
 }
+
+/** Rows a terminal table shows at most (JSON output streams them all). */
+const TERMINAL_ROWS = 1000;

@@ -26,40 +26,57 @@ Examples:
     )
     .action(async (dir: string, flags: TablesFlags) => {
       // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
-      const { replay } = await import('../../api/replay.js');
-      const result = replay(dir, { at: parseAt(flags.at) });
+      const { SqliteReplay } = await import('../../api/replay.js');
+      // Rows go to a temporary SQLite file, not the heap: this works on logs larger than memory.
+      const replayed = await SqliteReplay.open(dir, { at: parseAt(flags.at) });
+      const result = replayed.result;
+      replayed.close();
       if (flags.json) {
         const out = {
           transactions: result.transactions,
           tables: result.tables.map((t) => ({
             tableId: t.tableId,
             name: t.name,
-            rows: t.rows.length,
+            rows: t.rows,
             inserts: t.inserts,
             deletes: t.deletes,
+            deletesAbsent: t.deletesAbsent,
           })),
           reducers: result.reducers,
         };
         process.stdout.write(JSON.stringify(out) + '\n');
         return;
       }
+      const unmatched = result.tables.some((t) => t.deletesAbsent > 0);
       const rows = result.tables.map((t) => [
         String(t.tableId),
         t.name,
         t.isView ? 'view' : t.tableType,
-        String(t.rows.length),
-        String(t.inserts),
-        String(t.deletes),
+        count(t.rows),
+        count(t.inserts),
+        count(t.deletes - t.deletesAbsent),
+        ...(unmatched ? [count(t.deletesAbsent)] : []),
       ]);
-      process.stdout.write(
-        formatTable(['ID', 'NAME', 'TYPE', 'ROWS', 'INSERTS', 'DELETES'], rows, [true, false, false, true, true, true]),
-      );
+      const headers = ['ID', 'NAME', 'TYPE', 'ROWS', 'INSERTS', 'DELETES', ...(unmatched ? ['UNMATCHED'] : [])];
+      process.stdout.write(formatTable(headers, rows, [true, false, false, true, true, true, true]));
+      if (unmatched) {
+        process.stdout.write(
+          '\nUNMATCHED: deletes of rows this log never inserted (rows SpacetimeDB wrote before the log starts,\n' +
+            'e.g. sequences it rewrites at start-up); they change nothing and are not in DELETES.\n',
+        );
+      }
       const reducers = Object.entries(result.reducers)
-        .map(([name, n]) => `${name} ×${n}`)
+        .map(([name, n]) => `${name} ×${count(n)}`)
         .join(', ');
       const upTo = result.lastOffset >= 0 ? ` (tx offsets up to ${result.lastOffset})` : '';
-      process.stdout.write(`\n${result.transactions} transactions${upTo}; reducers: ${reducers || 'none'}\n`);
+      const txs = `${count(result.transactions)} transaction${result.transactions === 1 ? '' : 's'}`;
+      process.stdout.write(`\n${txs}${upTo}; reducers: ${reducers || 'none'}\n`);
     });
+}
+
+/** A count with thousands separators. */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** `clog tables` and `clog rows`. */

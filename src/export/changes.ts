@@ -1,0 +1,199 @@
+/**
+ * The row change stream of a SpacetimeDB log (issue 15): every insert and delete in log order, decoded
+ * with the schema the log describes at that point, as JSON-ready events. Memory holds the schema
+ * tables and one transaction's events, not the database: rows are not kept.
+ */
+import * as fs from 'node:fs';
+import type { StoredCommit } from '../codec/commit.js';
+import { InvalidInputError, NotFoundError, TraversalError } from '../errors.js';
+import { type LogSource, commitIterator, toRepo } from '../log/free.js';
+import { BufReader } from '../payload/buf-reader.js';
+import type { Inputs } from '../payload/txdata.js';
+import { consumeRecordFn } from '../payload/visitor.js';
+import { ReplayError, wrapReplayError } from '../replay/errors.js';
+import { type Json, rowToJson } from '../replay/json.js';
+import type { TableSchema } from '../replay/schema.js';
+import { AT, BinaryReader, type Row, product, rowCodec } from '../replay/stdb.js';
+import type { MajorVersion } from '../replay/system-tables.js';
+import { ReplayVisitor } from '../replay/visitor.js';
+import { sleep } from './sleep.js';
+
+export interface ChangesOptions {
+  /** First tx offset whose changes are yielded (default 0); earlier ones are replayed for their schema only. */
+  from?: number;
+  /** Last tx offset whose changes are yielded (inclusive; default: the end of the log). */
+  to?: number;
+  /** Only the changes of this table (name, or table id). */
+  table?: string | number;
+  /** Keep yielding as the log grows (`changes` only), until `signal` aborts. */
+  follow?: boolean;
+  pollMs?: number;
+  signal?: AbortSignal;
+  version?: MajorVersion | 'all';
+}
+
+/** One row change. `reducer`, `caller`, `connectionId` and `timestamp` are there when the log has inputs. */
+export interface RowChange {
+  txOffset: number;
+  tableId: number;
+  table: string;
+  op: 'insert' | 'delete';
+  row: { [k: string]: Json };
+  reducer?: string;
+  caller?: string;
+  connectionId?: string;
+  timestamp?: string;
+}
+
+/** Debezium's envelope for the same change (`op` `c` for an insert, `d` for a delete). */
+export interface DebeziumChange {
+  before: { [k: string]: Json } | null;
+  after: { [k: string]: Json } | null;
+  op: 'c' | 'd';
+  source: { connector: 'stdb-commitlog'; txOffset: number; tableId: number; table: string; reducer?: string; caller?: string; connectionId?: string };
+  ts_us?: string;
+}
+
+export function toDebezium(c: RowChange): DebeziumChange {
+  const source: DebeziumChange['source'] = { connector: 'stdb-commitlog', txOffset: c.txOffset, tableId: c.tableId, table: c.table };
+  if (c.reducer !== undefined) source.reducer = c.reducer;
+  if (c.caller !== undefined) source.caller = c.caller;
+  if (c.connectionId !== undefined) source.connectionId = c.connectionId;
+  const out: DebeziumChange = {
+    before: c.op === 'delete' ? c.row : null,
+    after: c.op === 'insert' ? c.row : null,
+    op: c.op === 'insert' ? 'c' : 'd',
+    source,
+  };
+  if (c.timestamp !== undefined) out.ts_us = c.timestamp;
+  return out;
+}
+
+// Reducer inputs start with the caller's identity, connection id and the call's timestamp, then the
+// reducer's own arguments (SpacetimeDB's `ReducerContext` → `txdata::Inputs`).
+const CALLER_COLUMNS = [
+  { name: 'caller', type: product([['__identity__', AT.U256]]) },
+  { name: 'connectionId', type: product([['__connection_id__', AT.U128]]) },
+  { name: 'timestamp', type: product([['__timestamp_micros_since_unix_epoch__', AT.I64]]) },
+];
+const CALLER = rowCodec(CALLER_COLUMNS);
+const CALLER_LEN = 32 + 16 + 8;
+
+/** The caller, connection id and timestamp of a transaction's inputs; null when they do not fit. */
+export function decodeCaller(inputs: Inputs): { caller: string; connectionId: string; timestamp: string } | null {
+  if (inputs.reducerArgs.length < CALLER_LEN) return null;
+  try {
+    const j = rowToJson(CALLER.decode(new BinaryReader(inputs.reducerArgs)), CALLER_COLUMNS);
+    return { caller: String(j.caller), connectionId: String(j.connectionId), timestamp: String(j.timestamp) };
+  } catch {
+    return null;
+  }
+}
+
+/** The changes of a log, synchronously, to its current end. */
+export function* changesSync(source: LogSource, options: ChangesOptions = {}): Generator<RowChange, void, undefined> {
+  const stream = new ChangeStream(source, options);
+  yield* stream.drain();
+}
+
+/** The changes of a log as an async iterator; with `follow`, it waits for new commits. */
+export async function* changes(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<RowChange, void, undefined> {
+  const stream = new ChangeStream(source, options);
+  for (;;) {
+    yield* stream.drain();
+    if (!options.follow || stream.finished || options.signal?.aborted) return;
+    await sleep(options.pollMs ?? 500, options.signal);
+    if (options.signal?.aborted) return;
+  }
+}
+
+class ChangeStream {
+  private readonly visitor: ReplayVisitor;
+  private readonly pending: RowChange[] = [];
+  private readonly from: number;
+  private readonly to: number;
+  private readonly repo;
+  private offset = -1;
+  private inputs: Inputs | null = null;
+  private callerOf: ReturnType<typeof decodeCaller> = null;
+  /** Past `to`: nothing more will come. */
+  finished = false;
+  /** The last tx offset fully processed. */
+  last = -1;
+
+  constructor(source: LogSource, private readonly options: ChangesOptions) {
+    if (typeof source === 'string' && !fs.statSync(source, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new NotFoundError(`no such log directory: ${source}`);
+    }
+    for (const [k, v] of [['from', options.from], ['to', options.to]] as const) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new InvalidInputError(`${k} must be a non-negative safe integer, got ${String(v)}`);
+    }
+    this.repo = toRepo(source);
+    this.from = options.from ?? 0;
+    this.to = options.to ?? Number.POSITIVE_INFINITY;
+    const table = options.table;
+    const wanted = (schema: TableSchema) =>
+      table === undefined || schema.name === table || String(schema.tableId) === String(table);
+    this.visitor = new ReplayVisitor({
+      version: options.version ?? 'all',
+      keep: 'meta',
+      onInputs: (inputs) => {
+        this.inputs = inputs;
+        this.callerOf = decodeCaller(inputs);
+      },
+      onRow: (op, schema, row: Row) => {
+        if (this.offset < this.from || !wanted(schema)) return;
+        const c: RowChange = { txOffset: this.offset, tableId: schema.tableId, table: schema.name, op, row: rowToJson(row, schema.columns) };
+        if (this.inputs) {
+          c.reducer = this.inputs.reducerName;
+          if (this.callerOf) Object.assign(c, this.callerOf);
+        }
+        this.pending.push(c);
+      },
+    });
+  }
+
+  /** Yields the changes of every complete commit after `last` that the log holds now. */
+  *drain(): Generator<RowChange, void, undefined> {
+    if (this.finished) return;
+    const it = commitIterator(this.repo, this.last + 1);
+    try {
+      for (;;) {
+        const item = it.step();
+        if (item === null) return;
+        if (item instanceof TraversalError) {
+          if (it.step() === null) return; // a torn (or still being written) last commit
+          throw item;
+        }
+        const c: StoredCommit = item;
+        if (c.minTxOffset + c.n - 1 <= this.last) continue;
+        const reader = new BufReader(c.records);
+        for (let k = 0; k < c.n; k++) {
+          const offset = c.minTxOffset + k;
+          if (offset > this.to) {
+            this.finished = true;
+            return;
+          }
+          this.offset = offset;
+          this.inputs = null;
+          this.callerOf = null;
+          try {
+            consumeRecordFn(this.visitor, it.logFormatVersion, offset, reader);
+          } catch (e) {
+            throw wrapReplayError(e, offset);
+          }
+          this.last = offset;
+          if (this.pending.length > 0) {
+            yield* this.pending;
+            this.pending.length = 0;
+          }
+        }
+        if (reader.remaining !== 0) {
+          throw new ReplayError('Damaged', c.minTxOffset + c.n - 1, `${reader.remaining} bytes left over after the ${c.n} record(s) of the commit at tx offset ${c.minTxOffset}`);
+        }
+      }
+    } finally {
+      it.release();
+    }
+  }
+}
