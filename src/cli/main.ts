@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCompress } from './commands/compress.js';
 import { registerDump } from './commands/dump.js';
+import { registerChanges, registerExport } from './commands/export.js';
 import { registerIndex } from './commands/index.js';
 import { registerInfo } from './commands/info.js';
 import { registerMirror } from './commands/mirror.js';
@@ -35,6 +36,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerMirror(program);
   registerReplayCommands(program);
+  registerExport(program);
+  registerChanges(program);
   return program;
 }
 

@@ -35,6 +35,11 @@ export interface ExportOptions {
   version?: MajorVersion | 'all';
   /** While catching up, commits are grouped into SQLite transactions of about this many bytes (default 16 MiB). */
   batchBytes?: number;
+  /**
+   * Caps the SQLite file (SQLite's `max_page_count`): past it the export stops as on a full disk, with
+   * the file valid at its last complete commit.
+   */
+  maxFileBytes?: number;
 }
 
 export interface ExportProgress {
@@ -116,7 +121,7 @@ export async function exportSqlite(source: LogSource, file: string, options: Exp
   if (repo.existingOffsets().length === 0 && !options.follow) {
     throw new InvalidInputError(`no commitlog segments (*.stdb.log) in ${String(source)}`);
   }
-  const db = openDb(file);
+  const db = openDb(file, options.maxFileBytes);
   try {
     return (await run(db, repo, file, options)).result;
   } finally {
@@ -125,10 +130,19 @@ export async function exportSqlite(source: LogSource, file: string, options: Exp
   }
 }
 
-function openDb(file: string): Database.Database {
+function openDb(file: string, maxFileBytes?: number): Database.Database {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    if (maxFileBytes !== undefined) {
+      const page = Number(db.pragma('page_size', { simple: true }));
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxFileBytes / page))}`);
+    }
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   db.defaultSafeIntegers(true);
   return db;
 }
@@ -156,7 +170,7 @@ export class SqliteReplay {
     if (typeof source === 'string' && !fs.statSync(source, { throwIfNoEntry: false })?.isDirectory()) {
       throw new NotFoundError(`no such log directory: ${source}`);
     }
-    const db = openDb(file);
+    const db = openDb(file, options.maxFileBytes);
     try {
       const { result, store, visitor } = await run(db, toRepo(source), file, options);
       return new SqliteReplay(result, db, store, visitor, temp);
@@ -205,6 +219,8 @@ async function run(
     throw new InvalidInputError(`${file} already holds transactions up to ${pos.txOffset}, past --at ${options.at}; export into a new file`);
   }
   let position: Position = pos ?? { txOffset: -1, commitOffset: -1, commitChecksum: 0 };
+  /** What the file holds: the position of the last SQLite transaction that committed. */
+  let committed = position.txOffset;
   let applied = 0;
   let bytesRead = 0;
   const batchLimit = options.batchBytes ?? 16 * 1024 * 1024;
@@ -234,6 +250,7 @@ async function run(
       if (!db.inTransaction) return;
       writePosition();
       db.exec('COMMIT');
+      committed = position.txOffset;
       inBatch = 0;
     };
     try {
@@ -275,7 +292,7 @@ async function run(
       } catch {
         if (db.inTransaction) db.exec('ROLLBACK');
       }
-      throw asExportError(e, position.txOffset, file);
+      throw asExportError(e, committed, file);
     } finally {
       it.release();
     }
@@ -343,8 +360,12 @@ function applyCommit(
       );
     }
   } catch (e) {
-    db.exec('ROLLBACK TO stdb_commit');
-    db.exec('RELEASE stdb_commit');
+    // SQLite may have rolled the whole transaction back itself (SQLITE_FULL can): then there is no
+    // savepoint left to undo.
+    if (db.inTransaction) {
+      db.exec('ROLLBACK TO stdb_commit');
+      db.exec('RELEASE stdb_commit');
+    }
     throw e;
   }
   db.exec('RELEASE stdb_commit');

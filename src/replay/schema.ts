@@ -130,6 +130,13 @@ export class SchemaRegistry {
       } catch (e) {
         throw new SchemaError('bad', tableId, `column ${pos} of table ${tableId} (${decl.name}): bad col_type: ${(e as Error).message}`, { cause: e });
       }
+      if (containsRef(type)) {
+        throw new SchemaError(
+          'bad',
+          tableId,
+          `column ${String(r.col_name)} of table ${tableId} (${decl.name}): its type refers into a typespace (Ref) the log does not carry, so its rows cannot be decoded`,
+        );
+      }
       columns.push({ name: String(r.col_name), type });
     }
     let codec: RowCodec;
@@ -139,5 +146,21 @@ export class SchemaRegistry {
       throw new SchemaError('bad', tableId, `table ${tableId} (${decl.name}): ${(e as Error).message}`, { cause: e });
     }
     return { tableId, name: decl.name, tableType: decl.tableType, columns, codec };
+  }
+}
+
+/** Whether a type holds a `Ref` anywhere (column types in st_column are meant to be fully resolved). */
+function containsRef(t: AlgebraicType): boolean {
+  switch (t.tag) {
+    case 'Ref':
+      return true;
+    case 'Array':
+      return containsRef(t.value);
+    case 'Product':
+      return t.value.elements.some((e) => containsRef(e.algebraicType));
+    case 'Sum':
+      return t.value.variants.some((v) => containsRef(v.algebraicType));
+    default:
+      return false;
   }
 }

@@ -1,0 +1,171 @@
+/** `clog export` (a log into a SQLite file) and `clog changes` (its row changes as JSON lines). */
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
+
+interface ExportFlags {
+  sqlite?: string;
+  at?: string;
+  follow?: boolean;
+  json?: boolean;
+  poll?: string;
+}
+
+interface ChangesFlags {
+  from?: string;
+  to?: string;
+  table?: string;
+  follow?: boolean;
+  format?: string;
+  poll?: string;
+}
+
+/** SIGINT/SIGTERM end a follow loop cleanly (the SQLite file is left at a commit boundary). */
+function stopSignal(): AbortController {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return ac;
+}
+
+function parsePoll(poll: string | undefined): number | undefined {
+  return poll === undefined ? undefined : Math.max(10, parseOffsetArg(poll, '--poll'));
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('replay a SpacetimeDB log into a SQLite file (incremental: a re-run applies only new transactions)')
+    .argument('<dir>', 'log directory')
+    .requiredOption('--sqlite <file>', 'the SQLite file to create or bring up to date')
+    .option('--at <offset>', 'stop after this tx offset')
+    .option('--follow', 'keep applying commits as the log grows (Ctrl-C stops at a commit boundary)')
+    .option('--poll <ms>', 'how often --follow looks for new commits', '500')
+    .option('--json', 'print a JSON summary')
+    .addHelpText(
+      'after',
+      `
+One SQL table per table of the module (system tables under their st_* names), one column per column,
+plus _stdb_bsatn (the row's BSATN bytes). _stdb_tables describes the tables and their column types,
+_stdb_meta the log position applied. Every commit is applied whole, so a reader of the file always
+sees a state the database had. Re-running against the same file continues where it stopped; a file
+exported from another log, or from a log reset since, is refused.
+
+Examples:
+  clog export ./db/clog --sqlite db.sqlite
+  clog export ./db/clog --sqlite db.sqlite --at 1000
+  clog export ./db/clog --sqlite live.sqlite --follow`,
+    )
+    .action(async (dir: string, flags: ExportFlags) => {
+      const { exportSqlite } = await import('../../api/replay.js');
+      if (!flags.sqlite) throw new UsageError('--sqlite <file> is required');
+      const at = flags.at === undefined ? undefined : parseOffsetArg(flags.at, '--at');
+      const ac = flags.follow ? stopSignal() : null;
+      const tty = process.stderr.isTTY === true;
+      const started = Date.now();
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            {
+              format: 'export [{bar}] {percentage}% | {txs} tx | {done} of {size} | {rate}/s | ETA {eta_formatted} {state}',
+              stream: process.stderr,
+              hideCursor: true,
+              etaBuffer: 50,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      let barStarted = false;
+      const result = await exportSqlite(dir, flags.sqlite, {
+        at,
+        follow: flags.follow,
+        pollMs: parsePoll(flags.poll),
+        signal: ac?.signal,
+        onProgress: (p) => {
+          if (!bar) return;
+          const payload = {
+            txs: p.transactions.toLocaleString('en-US'),
+            done: formatBytes(p.bytesRead),
+            size: formatBytes(p.totalBytes),
+            rate: formatBytes(p.bytesRead / Math.max(0.001, (Date.now() - started) / 1000)),
+            state: p.following ? `following, at tx ${p.lastOffset}` : '',
+          };
+          if (!barStarted) {
+            bar.start(Math.max(1, p.totalBytes), p.bytesRead, payload);
+            barStarted = true;
+          } else {
+            bar.setTotal(Math.max(1, p.totalBytes, p.bytesRead));
+            bar.update(p.bytesRead, payload);
+          }
+        },
+      });
+      bar?.stop();
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(result) + '\n');
+        return;
+      }
+      const from = result.resumedFrom === null ? '' : ` (the file held transactions up to ${result.resumedFrom})`;
+      const n = result.transactions;
+      process.stdout.write(
+        `exported ${n.toLocaleString('en-US')} transaction${n === 1 ? '' : 's'} into ${result.file}${from}; ` +
+          `up to tx offset ${result.lastOffset}; ${result.tables.length} tables\n`,
+      );
+    });
+}
+
+export function registerChanges(program: Command): void {
+  program
+    .command('changes')
+    .description('print the row changes of a SpacetimeDB log as JSON lines, in log order')
+    .argument('<dir>', 'log directory')
+    .option('--from <offset>', 'first tx offset whose changes are printed', '0')
+    .option('--to <offset>', 'last tx offset whose changes are printed')
+    .option('--table <name>', 'only this table (name or table id)')
+    .option('--follow', 'keep printing as the log grows (Ctrl-C stops)')
+    .option('--poll <ms>', 'how often --follow looks for new commits', '500')
+    .option('--format <format>', "'plain' (default) or 'debezium' (before/after envelope)", 'plain')
+    .addHelpText(
+      'after',
+      `
+plain:    {"txOffset", "tableId", "table", "op": "insert"|"delete", "row", "reducer", "caller",
+          "connectionId", "timestamp"} (the last four when the transaction has reducer inputs)
+debezium: {"before", "after", "op": "c"|"d", "source": {"connector", "txOffset", "tableId", "table",
+          "reducer", "caller", "connectionId"}, "ts_us": ISO timestamp}
+Values as in 'clog rows'. Transactions before --from are replayed for their schema but not printed.
+
+Examples:
+  clog changes ./db/clog --table message
+  clog changes ./db/clog --from 1000 --to 2000 --format debezium
+  clog changes ./db/clog --follow | jq .`,
+    )
+    .action(async (dir: string, flags: ChangesFlags) => {
+      const { changes, toDebezium } = await import('../../api/replay.js');
+      if (flags.format !== 'plain' && flags.format !== 'debezium') {
+        throw new UsageError(`--format must be 'plain' or 'debezium', got '${String(flags.format)}'`);
+      }
+      const from = parseOffsetArg(flags.from ?? '0', '--from');
+      const to = flags.to === undefined ? undefined : parseOffsetArg(flags.to, '--to');
+      if (to !== undefined && to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+      const ac = flags.follow ? stopSignal() : null;
+      let closed = false;
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+        closed = true;
+        ac?.abort();
+      });
+      const debezium = flags.format === 'debezium';
+      for await (const c of changes(dir, {
+        from,
+        to,
+        table: flags.table,
+        follow: flags.follow,
+        pollMs: parsePoll(flags.poll),
+        signal: ac?.signal,
+      })) {
+        if (closed) break;
+        const line = JSON.stringify(debezium ? toDebezium(c) : c) + '\n';
+        // Respect back-pressure: a slow reader must not make this process buffer the whole log.
+        if (!process.stdout.write(line)) await new Promise((r) => process.stdout.once('drain', r));
+      }
+    });
+}
