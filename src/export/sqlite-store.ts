@@ -1,18 +1,21 @@
 /**
  * The live rows of a replay in a SQLite file (issue 15): one STRICT table per SpacetimeDB table, one
- * column per column, plus the row's BSATN bytes in `_stdb_bsatn` (indexed: deletes find their row by
- * them). `_stdb_tables` describes every table, `_stdb_meta` the log position applied.
+ * column per column, plus the row's BSATN bytes in `_stdb_bsatn` and their hash in `_stdb_key`
+ * (indexed: deletes find their row by it, then by the bytes). `_stdb_tables` describes every table, `_stdb_meta` the log position applied.
  */
 import Database from 'better-sqlite3';
 import { CommitlogError, ErrorCodes } from '../errors.js';
 import type { TableSchema } from '../replay/schema.js';
 import type { Row } from '../replay/stdb.js';
 import type { RowStore } from '../replay/visitor.js';
+import { rowKey } from './row-key.js';
 import { type SqlColumnType, UnsupportedTypeError, sqlColumnType } from './sql-types.js';
 
 /** Written to `_stdb_meta.format`; a file with another value is not ours and is refused. */
 export const EXPORT_FORMAT = 'stdb-commitlog sqlite export 1';
 export const HIDDEN_COLUMN = '_stdb_bsatn';
+/** The indexed key of `_stdb_bsatn` (see row-key.ts). */
+export const KEY_COLUMN = '_stdb_key';
 
 export class ExportError extends CommitlogError {
   constructor(
@@ -123,12 +126,13 @@ export class SqliteRowStore implements RowStore {
     const cols = t.columns;
     for (let i = 0; i < cols.length; i++) values[i] = cols[i]!.type.toSql(row[cols[i]!.name]);
     values[cols.length] = bsatn;
+    values[cols.length + 1] = rowKey(bsatn);
     t.insert.run(values);
   }
 
   delete(schema: TableSchema, bsatn: Uint8Array): boolean {
     const t = this.tables.get(schema.tableId) ?? this.open(schema);
-    return t.del.run(bsatn).changes > 0;
+    return t.del.run(rowKey(bsatn), bsatn).changes > 0;
   }
 
   truncate(tableId: number, schema: TableSchema | null): void {
@@ -176,8 +180,8 @@ export class SqliteRowStore implements RowStore {
     if (existing === undefined) {
       const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.type.decl}`);
       this.db.exec(
-        `CREATE TABLE ${quoteIdent(sqlName)} (${[...defs, `${HIDDEN_COLUMN} BLOB NOT NULL`].join(', ')}) STRICT;
-         CREATE INDEX ${quoteIdent(`${sqlName}${HIDDEN_COLUMN}`)} ON ${quoteIdent(sqlName)} (${HIDDEN_COLUMN});`,
+        `CREATE TABLE ${quoteIdent(sqlName)} (${[...defs, `${HIDDEN_COLUMN} BLOB NOT NULL`, `${KEY_COLUMN} INTEGER NOT NULL`].join(', ')}) STRICT;
+         CREATE INDEX ${quoteIdent(`${sqlName}${KEY_COLUMN}`)} ON ${quoteIdent(sqlName)} (${KEY_COLUMN});`,
       );
       this.sqlNames.add(sqlName);
     }
@@ -227,8 +231,8 @@ export class SqliteRowStore implements RowStore {
 
   private columnsOf(schema: TableSchema): ColumnState[] {
     return schema.columns.map((c) => {
-      if (c.name === HIDDEN_COLUMN) {
-        throw new ExportError(ErrorCodes.EXPORT_UNSUPPORTED_TYPE, `table ${schema.name} has a column named ${HIDDEN_COLUMN}, which the export reserves`);
+      if (c.name === HIDDEN_COLUMN || c.name === KEY_COLUMN) {
+        throw new ExportError(ErrorCodes.EXPORT_UNSUPPORTED_TYPE, `table ${schema.name} has a column named ${c.name}, which the export reserves`);
       }
       try {
         return { name: c.name, type: sqlColumnType(c.type) };
@@ -243,7 +247,7 @@ export class SqliteRowStore implements RowStore {
 
   private prepare(schema: TableSchema, sqlName: string, columns: ColumnState[]): TableState {
     const q = quoteIdent(sqlName);
-    const names = [...columns.map((c) => quoteIdent(c.name)), HIDDEN_COLUMN];
+    const names = [...columns.map((c) => quoteIdent(c.name)), HIDDEN_COLUMN, KEY_COLUMN];
     return {
       tableId: schema.tableId,
       schema,
@@ -251,9 +255,9 @@ export class SqliteRowStore implements RowStore {
       sqlName,
       columns,
       insert: this.db.prepare(`INSERT INTO ${q} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`),
-      del: this.db.prepare(`DELETE FROM ${q} WHERE rowid = (SELECT rowid FROM ${q} WHERE ${HIDDEN_COLUMN} = ? LIMIT 1)`),
+      del: this.db.prepare(`DELETE FROM ${q} WHERE rowid = (SELECT rowid FROM ${q} WHERE ${KEY_COLUMN} = ? AND ${HIDDEN_COLUMN} = ? LIMIT 1)`),
       clear: this.db.prepare(`DELETE FROM ${q}`),
-      values: new Array<unknown>(columns.length + 1),
+      values: new Array<unknown>(columns.length + 2),
     };
   }
 

@@ -95,7 +95,7 @@ describe('exportSqlite on the real logs', () => {
     await exportSqlite(V12, file);
     const py = pythonRead(file);
     const msg = py.tables.message!;
-    expect(msg.columns).toEqual(['sender', 'sent', 'text', '_stdb_bsatn']);
+    expect(msg.columns).toEqual(['sender', 'sent', 'text', '_stdb_bsatn', '_stdb_key']);
     expect(msg.rows.map((r) => r.slice(0, 3))).toEqual([
       [expect.stringMatching(/^c200[0-9a-f]{60}$/), '2025-08-18T15:57:58.674636Z', 'omg'],
       [expect.stringMatching(/^c200[0-9a-f]{60}$/), '2025-08-18T15:58:03.468932Z', 'clay aiken!\n'],
@@ -305,7 +305,7 @@ describe('exportSqlite on generated logs', () => {
     const seen: number[] = [];
     const running = exportSqlite(dir, file, { follow: true, pollMs: 20, signal: ac.signal, onProgress: (p) => seen.push(p.lastOffset) });
     const count = () =>
-      Number(execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from things").fetchone()[0])', file], { encoding: 'utf8' }));
+      Number(execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from things").fetchone()[0])', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     for (let k = 1; k <= 5; k++) {
       // Two rows per transaction: a reader must never see one without the other.
       writer.commit([{ offset: k, txdata: txdata({ inserts: [[TABLE, [rowOf(k, 1n), rowOf(k + 50, 2n)]]] }) }]);
