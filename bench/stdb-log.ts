@@ -112,8 +112,9 @@ function totalBytes(dir: string): number {
  * Writes a log of at least `targetBytes` bytes to `dir` (a new directory) with `Commitlog.open(dir)`
  * (default options) and `txdataEncoder`: tx 0 declares `player` and `event` in st_table/st_column;
  * every later tx has a reducer call, 8–12 inserts, and one in four deletes 1–6 rows live before it.
+ * Event payloads are 16..`maxPayload` bytes.
  */
-export function generateLog(dir: string, targetBytes: number, seed = 0x5eed): LogContents {
+export function generateLog(dir: string, targetBytes: number, seed = 0x5eed, maxPayload = 240): LogContents {
   const rng = new Rng(seed);
   const playerCodec = rowCodec(PLAYER.map(([name, type]) => ({ name, type })));
   const eventCodec = rowCodec(EVENT.map(([name, type]) => ({ name, type })));
@@ -163,7 +164,7 @@ export function generateLog(dir: string, targetBytes: number, seed = 0x5eed): Lo
           newPlayers.push(row);
           players.insert(row);
         } else {
-          const len = 16 + rng.below(225);
+          const len = 16 + rng.below(maxPayload - 15);
           const at = rng.below(noise.length - len);
           const value = { id, kind: KINDS[rng.below(KINDS.length)]!, payload: noise.subarray(at, at + len) };
           row = bytesOf((w) => eventCodec.encode(w, value));

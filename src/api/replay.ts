@@ -47,4 +47,15 @@ export {
 } from '../export/export.js';
 export { EXPORT_FORMAT, ExportError, HIDDEN_COLUMN, type ExportedColumn } from '../export/sqlite-store.js';
 export { type SqlColumnType, sqlColumnType } from '../export/sql-types.js';
-export { type ChangesOptions, type DebeziumChange, type RowChange, changes, changesSync, decodeCaller, toDebezium } from '../export/changes.js';
+export {
+  type ChangesOptions,
+  type DebeziumChange,
+  type RowChange,
+  changeLines,
+  changeLinesSync,
+  changes,
+  changesSync,
+  decodeCaller,
+  toDebezium,
+} from '../export/changes.js';
+export { type RowText, rowTextSerializer } from '../replay/json-text.js';

@@ -12,6 +12,7 @@ import type { Inputs } from '../payload/txdata.js';
 import { consumeRecordFn } from '../payload/visitor.js';
 import { ReplayError, wrapReplayError } from '../replay/errors.js';
 import { type Json, rowToJson } from '../replay/json.js';
+import { type RowText, rowTextSerializer } from '../replay/json-text.js';
 import type { TableSchema } from '../replay/schema.js';
 import { AT, BinaryReader, type Row, product, rowCodec } from '../replay/stdb.js';
 import type { MajorVersion } from '../replay/system-tables.js';
@@ -50,12 +51,25 @@ export interface DebeziumChange {
   before: { [k: string]: Json } | null;
   after: { [k: string]: Json } | null;
   op: 'c' | 'd';
-  source: { connector: 'stdb-commitlog'; txOffset: number; tableId: number; table: string; reducer?: string; caller?: string; connectionId?: string };
+  source: {
+    connector: 'stdb-commitlog';
+    txOffset: number;
+    tableId: number;
+    table: string;
+    reducer?: string;
+    caller?: string;
+    connectionId?: string;
+  };
   ts_us?: string;
 }
 
 export function toDebezium(c: RowChange): DebeziumChange {
-  const source: DebeziumChange['source'] = { connector: 'stdb-commitlog', txOffset: c.txOffset, tableId: c.tableId, table: c.table };
+  const source: DebeziumChange['source'] = {
+    connector: 'stdb-commitlog',
+    txOffset: c.txOffset,
+    tableId: c.tableId,
+    table: c.table,
+  };
   if (c.reducer !== undefined) source.reducer = c.reducer;
   if (c.caller !== undefined) source.caller = c.caller;
   if (c.connectionId !== undefined) source.connectionId = c.connectionId;
@@ -74,7 +88,10 @@ export function toDebezium(c: RowChange): DebeziumChange {
 const CALLER_COLUMNS = [
   { name: 'caller', type: product([['__identity__', AT.U256]]) },
   { name: 'connectionId', type: product([['__connection_id__', AT.U128]]) },
-  { name: 'timestamp', type: product([['__timestamp_micros_since_unix_epoch__', AT.I64]]) },
+  {
+    name: 'timestamp',
+    type: product([['__timestamp_micros_since_unix_epoch__', AT.I64]]),
+  },
 ];
 const CALLER = rowCodec(CALLER_COLUMNS);
 const CALLER_LEN = 32 + 16 + 8;
@@ -84,21 +101,28 @@ export function decodeCaller(inputs: Inputs): { caller: string; connectionId: st
   if (inputs.reducerArgs.length < CALLER_LEN) return null;
   try {
     const j = rowToJson(CALLER.decode(new BinaryReader(inputs.reducerArgs)), CALLER_COLUMNS);
-    return { caller: String(j.caller), connectionId: String(j.connectionId), timestamp: String(j.timestamp) };
+    return {
+      caller: String(j.caller),
+      connectionId: String(j.connectionId),
+      timestamp: String(j.timestamp),
+    };
   } catch {
     return null;
   }
 }
 
-/** The changes of a log, synchronously, to its current end. */
-export function* changesSync(source: LogSource, options: ChangesOptions = {}): Generator<RowChange, void, undefined> {
-  const stream = new ChangeStream(source, options);
+/**
+ * The changes of a log as JSON text, one `RowChange` per line without the newline: the same text as
+ * `JSON.stringify(change)`, written without building the objects (what `clog changes` prints).
+ */
+export function* changeLinesSync(source: LogSource, options: ChangesOptions = {}): Generator<string, void, undefined> {
+  const stream = new ChangeStream<string>(source, options, 'text');
   yield* stream.drain();
 }
 
-/** The changes of a log as an async iterator; with `follow`, it waits for new commits. */
-export async function* changes(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<RowChange, void, undefined> {
-  const stream = new ChangeStream(source, options);
+/** `changeLinesSync`, following the log like `changes`. */
+export async function* changeLines(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<string, void, undefined> {
+  const stream = new ChangeStream<string>(source, options, 'text');
   for (;;) {
     yield* stream.drain();
     if (!options.follow || stream.finished || options.signal?.aborted) return;
@@ -107,9 +131,27 @@ export async function* changes(source: LogSource, options: ChangesOptions = {}):
   }
 }
 
-class ChangeStream {
+/** The changes of a log, synchronously, to its current end. */
+export function* changesSync(source: LogSource, options: ChangesOptions = {}): Generator<RowChange, void, undefined> {
+  const stream = new ChangeStream<RowChange>(source, options, 'object');
+  yield* stream.drain();
+}
+
+/** The changes of a log as an async iterator; with `follow`, it waits for new commits. */
+export async function* changes(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<RowChange, void, undefined> {
+  const stream = new ChangeStream<RowChange>(source, options, 'object');
+  for (;;) {
+    yield* stream.drain();
+    if (!options.follow || stream.finished || options.signal?.aborted) return;
+    await sleep(options.pollMs ?? 500, options.signal);
+    if (options.signal?.aborted) return;
+  }
+}
+
+class ChangeStream<T extends RowChange | string> {
   private readonly visitor: ReplayVisitor;
-  private readonly pending: RowChange[] = [];
+  private readonly pending: T[] = [];
+  private readonly texts = new WeakMap<TableSchema, RowText>();
   private readonly from: number;
   private readonly to: number;
   private readonly repo;
@@ -121,19 +163,26 @@ class ChangeStream {
   /** The last tx offset fully processed. */
   last = -1;
 
-  constructor(source: LogSource, private readonly options: ChangesOptions) {
+  constructor(
+    source: LogSource,
+    private readonly options: ChangesOptions,
+    mode: 'object' | 'text',
+  ) {
     if (typeof source === 'string' && !fs.statSync(source, { throwIfNoEntry: false })?.isDirectory()) {
       throw new NotFoundError(`no such log directory: ${source}`);
     }
-    for (const [k, v] of [['from', options.from], ['to', options.to]] as const) {
-      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new InvalidInputError(`${k} must be a non-negative safe integer, got ${String(v)}`);
+    for (const [k, v] of [
+      ['from', options.from],
+      ['to', options.to],
+    ] as const) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0))
+        throw new InvalidInputError(`${k} must be a non-negative safe integer, got ${String(v)}`);
     }
     this.repo = toRepo(source);
     this.from = options.from ?? 0;
     this.to = options.to ?? Number.POSITIVE_INFINITY;
     const table = options.table;
-    const wanted = (schema: TableSchema) =>
-      table === undefined || schema.name === table || String(schema.tableId) === String(table);
+    const wanted = (schema: TableSchema) => table === undefined || schema.name === table || String(schema.tableId) === String(table);
     this.visitor = new ReplayVisitor({
       version: options.version ?? 'all',
       keep: 'meta',
@@ -143,18 +192,41 @@ class ChangeStream {
       },
       onRow: (op, schema, row: Row) => {
         if (this.offset < this.from || !wanted(schema)) return;
-        const c: RowChange = { txOffset: this.offset, tableId: schema.tableId, table: schema.name, op, row: rowToJson(row, schema.columns) };
+        if (mode === 'text') {
+          this.pending.push(this.line(op, schema, row) as T);
+          return;
+        }
+        const c: RowChange = {
+          txOffset: this.offset,
+          tableId: schema.tableId,
+          table: schema.name,
+          op,
+          row: rowToJson(row, schema.columns),
+        };
         if (this.inputs) {
           c.reducer = this.inputs.reducerName;
           if (this.callerOf) Object.assign(c, this.callerOf);
         }
-        this.pending.push(c);
+        this.pending.push(c as T);
       },
     });
   }
 
+  /** `JSON.stringify` of the `RowChange` the object mode builds, key order included. */
+  private line(op: 'insert' | 'delete', schema: TableSchema, row: Row): string {
+    let text = this.texts.get(schema);
+    if (!text) this.texts.set(schema, (text = rowTextSerializer(schema.columns)));
+    let s = `{"txOffset":${this.offset},"tableId":${schema.tableId},"table":${JSON.stringify(schema.name)},"op":"${op}","row":${text(row)}`;
+    if (this.inputs) {
+      s += `,"reducer":${JSON.stringify(this.inputs.reducerName)}`;
+      const c = this.callerOf;
+      if (c) s += `,"caller":${JSON.stringify(c.caller)},"connectionId":${JSON.stringify(c.connectionId)},"timestamp":${JSON.stringify(c.timestamp)}`;
+    }
+    return s + '}';
+  }
+
   /** Yields the changes of every complete commit after `last` that the log holds now. */
-  *drain(): Generator<RowChange, void, undefined> {
+  *drain(): Generator<T, void, undefined> {
     if (this.finished) return;
     const it = commitIterator(this.repo, this.last + 1);
     try {
@@ -189,7 +261,11 @@ class ChangeStream {
           }
         }
         if (reader.remaining !== 0) {
-          throw new ReplayError('Damaged', c.minTxOffset + c.n - 1, `${reader.remaining} bytes left over after the ${c.n} record(s) of the commit at tx offset ${c.minTxOffset}`);
+          throw new ReplayError(
+            'Damaged',
+            c.minTxOffset + c.n - 1,
+            `${reader.remaining} bytes left over after the ${c.n} record(s) of the commit at tx offset ${c.minTxOffset}`,
+          );
         }
       }
     } finally {

@@ -45,6 +45,8 @@ export interface ExportOptions {
 export interface ExportProgress {
   /** Transactions applied by this run. */
   transactions: number;
+  /** Row inserts and deletes applied by this run. */
+  rows: number;
   /** The last tx offset in the file (-1: none). */
   lastOffset: number;
   /** Commit bytes read by this run, and the log's size (segments) when the run started or last polled. */
@@ -215,23 +217,51 @@ async function run(
   repo: ReturnType<typeof toRepo>,
   file: string,
   options: ExportOptions,
-): Promise<{ result: ExportResult; store: SqliteRowStore; visitor: ReplayVisitor }> {
+): Promise<{
+  result: ExportResult;
+  store: SqliteRowStore;
+  visitor: ReplayVisitor;
+}> {
   const store = new SqliteRowStore(db);
-  const visitor = new ReplayVisitor({ version: options.version ?? 'all', keep: 'meta', store });
+  const visitor = new ReplayVisitor({
+    version: options.version ?? 'all',
+    keep: 'meta',
+    store,
+  });
   const pos = readPosition(store);
   const resumedFrom = pos ? pos.txOffset : null;
   if (pos) restore(store, visitor);
   if (pos && options.at !== undefined && options.at < pos.txOffset) {
-    throw new InvalidInputError(`${file} already holds transactions up to ${pos.txOffset}, past --at ${options.at}; export into a new file`);
+    throw new InvalidInputError(
+      `${file} already holds transactions up to ${pos.txOffset}, past --at ${options.at}; export into a new file`,
+    );
   }
-  let position: Position = pos ?? { txOffset: -1, commitOffset: -1, commitChecksum: 0 };
+  let position: Position = pos ?? {
+    txOffset: -1,
+    commitOffset: -1,
+    commitChecksum: 0,
+  };
   /** What the file holds: the position of the last SQLite transaction that committed. */
   let committed = position.txOffset;
   let applied = 0;
   let bytesRead = 0;
   const batchLimit = options.batchBytes ?? 16 * 1024 * 1024;
+  let rowsBefore = 0;
+  for (const t of visitor.tables.values()) rowsBefore += t.inserts + t.deletes;
+  const rowsApplied = () => {
+    let n = -rowsBefore;
+    for (const t of visitor.tables.values()) n += t.inserts + t.deletes;
+    return n;
+  };
   const progress = (following: boolean) =>
-    options.onProgress?.({ transactions: applied, lastOffset: position.txOffset, bytesRead, totalBytes: logBytes(repo), following });
+    options.onProgress?.({
+      transactions: applied,
+      rows: rowsApplied(),
+      lastOffset: position.txOffset,
+      bytesRead,
+      totalBytes: logBytes(repo),
+      following,
+    });
 
   const writePosition = () => {
     store.setMetaValue('tx_offset', String(position.txOffset));
@@ -241,7 +271,12 @@ async function run(
     store.setMetaValue('reducers', JSON.stringify(Object.fromEntries(visitor.reducers)));
     const stats: Record<string, TableStats> = {};
     for (const [id, t] of visitor.tables) {
-      stats[id] = { inserts: t.inserts, deletes: t.deletes, deletesAbsent: t.deletesAbsent, truncates: t.truncates };
+      stats[id] = {
+        inserts: t.inserts,
+        deletes: t.deletes,
+        deletesAbsent: t.deletesAbsent,
+        truncates: t.truncates,
+      };
     }
     store.setMetaValue('stats', JSON.stringify(stats));
     store.setMetaValue('updated_at', new Date().toISOString());
@@ -274,7 +309,11 @@ async function run(
         const done = applyCommit(visitor, c, it.logFormatVersion, position.txOffset, options.at);
         if (done.last > position.txOffset) {
           applied += done.last - Math.max(position.txOffset, c.minTxOffset - 1);
-          position = { txOffset: done.last, commitOffset: c.minTxOffset, commitChecksum: c.checksum };
+          position = {
+            txOffset: done.last,
+            commitOffset: c.minTxOffset,
+            commitChecksum: c.checksum,
+          };
         }
         bytesRead += 26 + c.records.length;
         inBatch += 26 + c.records.length;
@@ -319,7 +358,12 @@ async function run(
     if (!isWriteError(e.cause) && e.appliedWhole > e.committed) {
       // Keep every commit before the failing one: apply them again (fresh in-memory state from the
       // file), this time stopping before it.
-      await run(db, repo, file, { ...options, at: e.appliedWhole, follow: false, onProgress: undefined });
+      await run(db, repo, file, {
+        ...options,
+        at: e.appliedWhole,
+        follow: false,
+        onProgress: undefined,
+      });
       holds = e.appliedWhole;
     }
     throw asExportError(e.cause, holds, file);
@@ -397,7 +441,11 @@ function isWriteError(e: unknown): boolean {
 function readPosition(store: SqliteRowStore): Position | null {
   const tx = store.meta('tx_offset');
   if (tx === undefined || Number(tx) < 0) return null;
-  return { txOffset: Number(tx), commitOffset: Number(store.meta('commit_offset')), commitChecksum: Number(store.meta('commit_checksum')) };
+  return {
+    txOffset: Number(tx),
+    commitOffset: Number(store.meta('commit_offset')),
+    commitChecksum: Number(store.meta('commit_checksum')),
+  };
 }
 
 /** The recorded commit must still be in the log, with the same checksum: a reset or another log is refused. */
@@ -406,7 +454,11 @@ function checkPosition(repo: ReturnType<typeof toRepo>, pos: Position, file: str
   const it = commitIterator(repo, pos.commitOffset);
   try {
     const first = it.step();
-    const ok = first !== null && !(first instanceof TraversalError) && first.minTxOffset === pos.commitOffset && first.checksum === pos.commitChecksum;
+    const ok =
+      first !== null &&
+      !(first instanceof TraversalError) &&
+      first.minTxOffset === pos.commitOffset &&
+      first.checksum === pos.commitChecksum;
     if (!ok) {
       const found =
         first === null
@@ -508,7 +560,11 @@ function asExportError(e: unknown, lastOffset: number, file: string): Error {
   if (isWriteError(err)) {
     return new ExportStoppedError(
       lastOffset,
-      new ExportError(ErrorCodes.EXPORT_WRITE, `writing ${file} failed (${String(code)}${code === 'SQLITE_FULL' ? ': the disk is full' : ''})`, { cause: err }),
+      new ExportError(
+        ErrorCodes.EXPORT_WRITE,
+        `writing ${file} failed (${String(code)}${code === 'SQLITE_FULL' ? ': the disk is full' : ''})`,
+        { cause: err },
+      ),
     );
   }
   if (err instanceof ExportError && err.code === ErrorCodes.EXPORT_MISMATCH) return err;

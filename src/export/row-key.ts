@@ -1,14 +1,14 @@
 /**
- * The key deletes find a row by: 53 bits of two CRC-32Cs of its BSATN bytes (two seeds), an INTEGER
- * that keeps the SQLite index small and cheap to update (an index over the whole BSATN blob made the
- * export 3× slower). Equal keys of different rows are told apart by comparing the bytes themselves.
+ * The key deletes find a row by: the CRC-32C of its BSATN bytes and their length, an INTEGER that
+ * keeps the SQLite index small and cheap to update (an index over the whole BSATN blob made the
+ * export 3× slower). Rows with equal keys are told apart by comparing the bytes themselves, so a
+ * collision costs a comparison, never a wrong delete.
  */
 import { crc32c } from '@node-rs/crc32';
 
-const SEED = 0x5bd1e995;
+/** Lengths at or above this share key space (rows are that long only in odd logs; still correct). */
+const LENGTH_MOD = 2 ** 21;
 
 export function rowKey(bsatn: Uint8Array): number {
-  const a = crc32c(bsatn) >>> 0;
-  const b = crc32c(bsatn, SEED) >>> 0;
-  return a * 2 ** 21 + (b >>> 11);
+  return (bsatn.length % LENGTH_MOD) * 2 ** 32 + (crc32c(bsatn) >>> 0);
 }

@@ -38,7 +38,12 @@ export function sqlColumnType(type: AlgebraicType): SqlColumnType {
   const spelled = spellType(type);
   switch (type.tag) {
     case 'Bool':
-      return { decl: 'INTEGER', stored: '0 or 1', spelled, toSql: (v) => (v ? 1 : 0) };
+      return {
+        decl: 'INTEGER',
+        stored: '0 or 1',
+        spelled,
+        toSql: (v) => (v ? 1 : 0),
+      };
     case 'I8':
     case 'U8':
     case 'I16':
@@ -52,10 +57,20 @@ export function sqlColumnType(type: AlgebraicType): SqlColumnType {
     case 'U128':
     case 'I256':
     case 'U256':
-      return { decl: 'ANY', stored: 'integer if it fits 64 bits, else decimal text', spelled, toSql: wideInteger };
+      return {
+        decl: 'ANY',
+        stored: 'integer if it fits 64 bits, else decimal text',
+        spelled,
+        toSql: wideInteger,
+      };
     case 'F32':
     case 'F64':
-      return { decl: 'ANY', stored: "real ('NaN' as text)", spelled, toSql: float };
+      return {
+        decl: 'ANY',
+        stored: "real ('NaN' as text)",
+        spelled,
+        toSql: float,
+      };
     case 'String':
       return { decl: 'TEXT', stored: 'text', spelled, toSql: (v) => v };
     case 'Array':
@@ -66,7 +81,12 @@ export function sqlColumnType(type: AlgebraicType): SqlColumnType {
         case '__identity__':
         case '__connection_id__':
         case '__uuid__':
-          return { decl: 'TEXT', stored: 'hex text', spelled, toSql: (v) => valueToJson(v, type) };
+          return {
+            decl: 'TEXT',
+            stored: 'hex text',
+            spelled,
+            toSql: (v) => valueToJson(v, type),
+          };
         case '__timestamp_micros_since_unix_epoch__':
           return {
             decl: 'TEXT',
@@ -82,7 +102,12 @@ export function sqlColumnType(type: AlgebraicType): SqlColumnType {
             toSql: (v) => (v as Record<string, unknown>).__time_duration_micros__,
           };
         default:
-          return { decl: 'TEXT', stored: 'JSON text', spelled, toSql: json(type) };
+          return {
+            decl: 'TEXT',
+            stored: 'JSON text',
+            spelled,
+            toSql: json(type),
+          };
       }
     }
     case 'Sum': {
@@ -91,7 +116,12 @@ export function sqlColumnType(type: AlgebraicType): SqlColumnType {
         const t = sqlColumnType(inner);
         // `none` is NULL; `some(x)` is x as its own type stores it (nested options: JSON).
         if (optionOf(inner) === null) {
-          return { decl: t.decl, stored: `${t.stored}, NULL for none`, spelled, toSql: (v) => (v === undefined ? null : t.toSql(v)) };
+          return {
+            decl: t.decl,
+            stored: `${t.stored}, NULL for none`,
+            spelled,
+            toSql: (v) => (v === undefined ? null : t.toSql(v)),
+          };
         }
       }
       return { decl: 'TEXT', stored: 'JSON text', spelled, toSql: json(type) };

@@ -114,7 +114,10 @@ export class SqliteRowStore implements RowStore {
 
   /** The BSATN bytes of a table's live rows, oldest first (to rebuild the in-memory meta tables). */
   *storedRows(sqlName: string): IterableIterator<Uint8Array> {
-    for (const b of this.db.prepare(`SELECT ${HIDDEN_COLUMN} FROM ${quoteIdent(sqlName)} ORDER BY rowid`).pluck().iterate()) {
+    for (const b of this.db
+      .prepare(`SELECT ${HIDDEN_COLUMN} FROM ${quoteIdent(sqlName)} ORDER BY rowid`)
+      .pluck()
+      .iterate()) {
       yield b as Uint8Array;
     }
   }
@@ -144,7 +147,15 @@ export class SqliteRowStore implements RowStore {
   rowCountsOf(tables: { tableId: number; sqlName: string }[]): Map<number, number> {
     const out = new Map<number, number>();
     for (const t of tables) {
-      out.set(t.tableId, Number(this.db.prepare(`SELECT count(*) FROM ${quoteIdent(t.sqlName)}`).pluck().get()));
+      out.set(
+        t.tableId,
+        Number(
+          this.db
+            .prepare(`SELECT count(*) FROM ${quoteIdent(t.sqlName)}`)
+            .pluck()
+            .get(),
+        ),
+      );
     }
     return out;
   }
@@ -169,7 +180,12 @@ export class SqliteRowStore implements RowStore {
   }
 
   countRows(sqlName: string): number {
-    return Number(this.db.prepare(`SELECT count(*) FROM ${quoteIdent(sqlName)}`).pluck().get());
+    return Number(
+      this.db
+        .prepare(`SELECT count(*) FROM ${quoteIdent(sqlName)}`)
+        .pluck()
+        .get(),
+    );
   }
 
   /** The SQL table of `schema`, created the first time (also when an earlier run created it). */
@@ -232,15 +248,22 @@ export class SqliteRowStore implements RowStore {
   private columnsOf(schema: TableSchema): ColumnState[] {
     return schema.columns.map((c) => {
       if (c.name === HIDDEN_COLUMN || c.name === KEY_COLUMN) {
-        throw new ExportError(ErrorCodes.EXPORT_UNSUPPORTED_TYPE, `table ${schema.name} has a column named ${c.name}, which the export reserves`);
+        throw new ExportError(
+          ErrorCodes.EXPORT_UNSUPPORTED_TYPE,
+          `table ${schema.name} has a column named ${c.name}, which the export reserves`,
+        );
       }
       try {
         return { name: c.name, type: sqlColumnType(c.type) };
       } catch (e) {
         if (!(e instanceof UnsupportedTypeError)) throw e;
-        throw new ExportError(ErrorCodes.EXPORT_UNSUPPORTED_TYPE, `table ${schema.name} (id ${schema.tableId}), column ${c.name}: ${e.message}`, {
-          cause: e,
-        });
+        throw new ExportError(
+          ErrorCodes.EXPORT_UNSUPPORTED_TYPE,
+          `table ${schema.name} (id ${schema.tableId}), column ${c.name}: ${e.message}`,
+          {
+            cause: e,
+          },
+        );
       }
     });
   }
@@ -255,14 +278,21 @@ export class SqliteRowStore implements RowStore {
       sqlName,
       columns,
       insert: this.db.prepare(`INSERT INTO ${q} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`),
-      del: this.db.prepare(`DELETE FROM ${q} WHERE rowid = (SELECT rowid FROM ${q} WHERE ${KEY_COLUMN} = ? AND ${HIDDEN_COLUMN} = ? LIMIT 1)`),
+      del: this.db.prepare(
+        `DELETE FROM ${q} WHERE rowid = (SELECT rowid FROM ${q} WHERE ${KEY_COLUMN} = ? AND ${HIDDEN_COLUMN} = ? LIMIT 1)`,
+      ),
       clear: this.db.prepare(`DELETE FROM ${q}`),
       values: new Array<unknown>(columns.length + 2),
     };
   }
 
   private record(t: TableState, schema: TableSchema): void {
-    const columns: ExportedColumn[] = t.columns.map((c) => ({ name: c.name, type: c.type.spelled, sql: c.type.decl, stored: c.type.stored }));
+    const columns: ExportedColumn[] = t.columns.map((c) => ({
+      name: c.name,
+      type: c.type.spelled,
+      sql: c.type.decl,
+      stored: c.type.stored,
+    }));
     this.upsertTable.run(schema.tableId, schema.name, t.sqlName, schema.tableType, JSON.stringify(columns));
   }
 

@@ -9,7 +9,16 @@ import { type AlgebraicType, type Row, setKey } from './stdb.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function toHex(bytes: Uint8Array): string {
+  // Small arrays by table: reading `.buffer` of a small (on-heap) typed array makes V8 move it off the
+  // heap, which cost more than the whole row's decoding (measured: 28 % of `clog changes`).
+  if (bytes.length <= 512) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
+    return s;
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
