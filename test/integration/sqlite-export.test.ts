@@ -12,6 +12,7 @@ import {
   ExportError,
   ExportStoppedError,
   SqliteReplay,
+  changeLinesSync,
   changes,
   changesSync,
   decodedTransactions,
@@ -372,6 +373,16 @@ describe('changes', () => {
     expect([...changesSync(V12, { table: 'user' })]).toEqual(all.filter((c) => c.table === 'user'));
     expect([...changesSync(V12, { table: 4097 })]).toEqual(all.filter((c) => c.tableId === 4097));
     expect(() => [...changesSync(V12, { from: -1 })]).toThrow(/from/);
+  });
+
+  it('the JSON text lines equal JSON.stringify of the change objects (real logs and a generated one with every column kind)', () => {
+    const gen = generated(Array.from({ length: 60 }, (_, i) => [{ kind: 'insert', k: i } as Op, { kind: 'delete', pick: i * 7 } as Op]));
+    for (const src of [V12, V26, gen]) {
+      const objects = [...changesSync(src)].map((c) => JSON.stringify(c));
+      expect(objects.length).toBeGreaterThan(0);
+      expect([...changeLinesSync(src)]).toEqual(objects);
+      expect([...changeLinesSync(src, { from: 5, table: 'things' })]).toEqual([...changesSync(src, { from: 5, table: 'things' })].map((c) => JSON.stringify(c)));
+    }
   });
 
   it('follows a growing log', async () => {
