@@ -80,13 +80,20 @@ class Rng {
   }
 }
 
-/** Live rows of one table while generating: swap-remove keeps a random delete O(1). */
+/**
+ * Live rows of one table while generating, the delete candidates: swap-remove keeps a random delete
+ * O(1). At most `CANDIDATES` are held (a 1 GB log has ~10 M live rows, more than the heap takes): past
+ * that, a new row replaces a random candidate, and the one it replaces just stays live.
+ */
+const CANDIDATES = 200_000;
+
 class LiveRows {
   readonly rows: RawRow[] = [];
   readonly counts: TableCounts = { inserts: 0, deletes: 0, live: 0 };
-  insert(row: RawRow): void {
-    this.rows.push(row);
+  insert(row: RawRow, rng: Rng): void {
     this.counts.inserts++;
+    if (this.rows.length < CANDIDATES) this.rows.push(row);
+    else this.rows[rng.below(CANDIDATES)] = row;
   }
   /** Removes and returns a random live row. */
   take(rng: Rng): RawRow {
@@ -162,14 +169,14 @@ export function generateLog(dir: string, targetBytes: number, seed = 0x5eed, max
           };
           row = bytesOf((w) => playerCodec.encode(w, value));
           newPlayers.push(row);
-          players.insert(row);
+          players.insert(row, rng);
         } else {
           const len = 16 + rng.below(maxPayload - 15);
           const at = rng.below(noise.length - len);
           const value = { id, kind: KINDS[rng.below(KINDS.length)]!, payload: noise.subarray(at, at + len) };
           row = bytesOf((w) => eventCodec.encode(w, value));
           newEvents.push(row);
-          events.insert(row);
+          events.insert(row, rng);
         }
       }
       const reducer = REDUCERS[rng.below(REDUCERS.length)]!;
@@ -192,8 +199,8 @@ export function generateLog(dir: string, targetBytes: number, seed = 0x5eed, max
       bytes += MIN_TX_OVERHEAD + reducer.length + tx.inputs!.reducerArgs.length;
       for (const r of [...newPlayers, ...newEvents, ...deletedPlayers, ...deletedEvents]) bytes += r.length;
     }
-    players.counts.live = players.rows.length;
-    events.counts.live = events.rows.length;
+    players.counts.live = players.counts.inserts - players.counts.deletes;
+    events.counts.live = events.counts.inserts - events.counts.deletes;
     return {
       transactions,
       rows,
