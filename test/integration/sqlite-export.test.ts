@@ -26,6 +26,7 @@ import { FsRepo, GenericLog, MemoryRepo, resetTo } from '../../src/index.js';
 import { AT, BinaryReader, option, product } from '../../src/replay/stdb.js';
 import { type RawRow, type TxSpec, declare, txdata, userRow } from '../unit/replay/log-builder.js';
 import { tempDirs } from '../unit/maintenance/log-fixtures.js';
+import { generateLog } from '../../bench/stdb-log.js';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
 const V12 = path.join(FIXTURES, 'spacetimedb-v1.2/clog');
@@ -245,6 +246,22 @@ describe('exportSqlite on generated logs', () => {
         expect(pythonRead(inc).tables.things!.rows).toEqual(pythonRead(file).tables.things!.rows);
       }),
       { numRuns: 8 },
+    );
+  });
+
+  it('random logs of the bench generator: every table equals replay() (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 8, max: 96 }), async (seed, kib) => {
+        const dir = path.join(tmp(), 'log');
+        const contents = generateLog(dir, kib * 1024, seed, 64);
+        const file = path.join(tmp(), 'gen.sqlite');
+        const r = await exportSqlite(dir, file);
+        expect(r.lastOffset).toBe(contents.transactions - 1);
+        expect(exportedRows(file, dir)).toEqual(replayedRows(dir));
+        const live = Object.fromEntries(r.tables.map((t) => [t.name, t.rows]));
+        expect([live.player, live.event]).toEqual([contents.player.live, contents.event.live]);
+      }),
+      { numRuns: 6 },
     );
   });
 
