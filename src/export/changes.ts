@@ -151,7 +151,9 @@ export async function* changes(source: LogSource, options: ChangesOptions = {}):
 class ChangeStream<T extends RowChange | string> {
   private readonly visitor: ReplayVisitor;
   private readonly pending: T[] = [];
-  private readonly texts = new WeakMap<TableSchema, RowText>();
+  private readonly texts = new WeakMap<TableSchema, { row: RowText; insert: string; delete: string }>();
+  private tailFor = -1;
+  private tail = '}';
   private readonly from: number;
   private readonly to: number;
   private readonly repo;
@@ -189,6 +191,7 @@ class ChangeStream<T extends RowChange | string> {
       onInputs: (inputs) => {
         this.inputs = inputs;
         this.callerOf = decodeCaller(inputs);
+        this.tailFor = -1;
       },
       onRow: (op, schema, row: Row) => {
         if (this.offset < this.from || !wanted(schema)) return;
@@ -214,15 +217,24 @@ class ChangeStream<T extends RowChange | string> {
 
   /** `JSON.stringify` of the `RowChange` the object mode builds, key order included. */
   private line(op: 'insert' | 'delete', schema: TableSchema, row: Row): string {
-    let text = this.texts.get(schema);
-    if (!text) this.texts.set(schema, (text = rowTextSerializer(schema.columns)));
-    let s = `{"txOffset":${this.offset},"tableId":${schema.tableId},"table":${JSON.stringify(schema.name)},"op":"${op}","row":${text(row)}`;
-    if (this.inputs) {
-      s += `,"reducer":${JSON.stringify(this.inputs.reducerName)}`;
-      const c = this.callerOf;
-      if (c) s += `,"caller":${JSON.stringify(c.caller)},"connectionId":${JSON.stringify(c.connectionId)},"timestamp":${JSON.stringify(c.timestamp)}`;
+    let t = this.texts.get(schema);
+    if (!t) {
+      const head = `,"tableId":${schema.tableId},"table":${JSON.stringify(schema.name)},"op":`;
+      t = { row: rowTextSerializer(schema.columns), insert: `${head}"insert","row":`, delete: `${head}"delete","row":` };
+      this.texts.set(schema, t);
     }
-    return s + '}';
+    // The transaction's part is built once per transaction, not per row.
+    if (this.tailFor !== this.offset) {
+      this.tailFor = this.offset;
+      let tail = '';
+      if (this.inputs) {
+        tail += `,"reducer":${JSON.stringify(this.inputs.reducerName)}`;
+        const c = this.callerOf;
+        if (c) tail += `,"caller":${JSON.stringify(c.caller)},"connectionId":${JSON.stringify(c.connectionId)},"timestamp":${JSON.stringify(c.timestamp)}`;
+      }
+      this.tail = tail + '}';
+    }
+    return `{"txOffset":${this.offset}${op === 'insert' ? t.insert : t.delete}${t.row(row)}${this.tail}`;
   }
 
   /** Yields the changes of every complete commit after `last` that the log holds now. */
