@@ -40,7 +40,7 @@ export { BufReader } from './payload/buf-reader.js';
 export { ByteWriter } from './payload/byte-writer.js';
 export { type Decoder, type Encoder, ArrayDecoder, rawDecoder, rawEncoder } from './payload/decoder.js';
 export { type TxRange, type RangeInclusive, isEmptyRange, rangeContains, rangeFromBounds, retainRange } from './stream/range.js';
-export { type StreamPosition, streamCommits, streamCommitsReadable, streamCommitsSync } from './stream/reader.js';
+export { type StreamPosition, type StreamReadOptions, streamCommits, streamCommitsReadable, streamCommitsSync } from './stream/reader.js';
 export { type FollowOptions, followCommits } from './stream/follow.js';
 export { StreamWriter, type OnTrailingData, type StreamWriterOptions } from './stream/writer.js';
 export { type ByteSource } from './stream/chunk-buffer.js';

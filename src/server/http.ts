@@ -4,14 +4,17 @@
  *   GET /v1/meta                       → JSON { minCommittedOffset, maxCommittedOffset, epoch, segments }
  *   GET /v1/log?from=N[&to=M][&follow=1] → the raw commitlog byte stream of [N, M)
  *
- * Memory per connection is bounded by one stream chunk: the response is written with backpressure.
+ * Memory per stream is bounded by its few chunk buffers: the response is written with backpressure, and
+ * a client that takes nothing for `stallTimeoutMs` is cut off. The limits on connections, streams,
+ * headers and pipelining are described at `LogServerOptions` and in connection-guard.ts.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import {
   InvalidCommitError,
+  InvalidInputError,
   committedMeta,
   existingSegmentOffsets,
   followCommits,
@@ -19,6 +22,7 @@ import {
   type TxRange,
 } from '../index.js';
 import { type SegmentMetadata } from '../api/ops.js';
+import { ConnectionGuard } from './connection-guard.js';
 
 export interface LogServerOptions {
   dir: string;
@@ -26,8 +30,60 @@ export interface LogServerOptions {
   token?: string;
   /** Poll interval of `follow` streams, ms. */
   followPollMs?: number;
-  /** Connections beyond this are refused by the socket layer. */
+  /**
+   * Open connections at most (default 256). At the cap, a new connection closes the oldest one with no
+   * response in flight (sending its headers, or idle); it is refused only when every one has a response
+   * in flight, which `maxStreams` below the cap prevents.
+   */
   maxConnections?: number;
+  /** Concurrent `/v1/log` streams at most (default 128); beyond, `503` with `Retry-After` at once. */
+  maxStreams?: number;
+  /**
+   * A connection with no request in flight must complete a request's headers within this many ms of
+   * connecting or of its previous response (default 10 000); else it is closed (`408` if it had started).
+   */
+  headersTimeoutMs?: number;
+  /** A `/v1/log` stream whose client accepts no chunk for this many ms is closed (default 30 000). */
+  stallTimeoutMs?: number;
+  /** Size of a stream's buffers, bytes (default 64 KiB): a stream holds about three (`StreamReadOptions.chunkLen`). */
+  streamChunkBytes?: number;
+}
+
+/** The defaults of the limits in `LogServerOptions`. */
+export const LOG_SERVER_DEFAULTS = {
+  maxConnections: 256,
+  maxStreams: 128,
+  headersTimeoutMs: 10_000,
+  stallTimeoutMs: 30_000,
+  streamChunkBytes: 64 * 1024,
+} as const;
+
+/**
+ * Pipelined requests a connection may have waiting behind the one in flight. Clients that pipeline
+ * send a handful; thousands are an attack, and each waiting request costs a parsed request object.
+ */
+const MAX_PIPELINED = 16;
+/** Seconds a client refused for lack of a stream slot is asked to wait. */
+const RETRY_AFTER_S = 5;
+
+/** What a running server reports about its limits (for operators and tests). */
+export interface LogServerStats {
+  connections: number;
+  streams: number;
+  /** Streams refused with 503, and streams closed because their client stalled. */
+  streamsRefused: number;
+  streamsStalled: number;
+  /** Connections closed by the connection guard, by reason. */
+  closed: { evicted: number; refused: number; headersTimeout: number; pipelined: number };
+}
+
+const statsOf = new WeakMap<http.Server, () => LogServerStats>();
+
+/** The limits' counters of a server made by `createLogServer`. */
+export function logServerStats(server: http.Server): LogServerStats {
+  const get = statsOf.get(server);
+  if (get === undefined) throw new InvalidInputError('not a server made by createLogServer');
+  return get();
 }
 
 export interface LogMeta {
@@ -86,17 +142,33 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
+const BEARER_RE = /^bearer +(\S+)$/i;
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Two `Authorization` headers are a 400 (Node would silently keep the first); the scheme is case-insensitive (RFC 9110 §11.1). */
 function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
+  const all = req.headersDistinct.authorization ?? [];
+  if (all.length > 1) throw new BadRequest('Authorization header given more than once');
   if (token === undefined) return true;
-  const given = Buffer.from(req.headers.authorization ?? '');
-  const want = Buffer.from(`Bearer ${token}`);
-  return given.length === want.length && timingSafeEqual(given, want);
+  const m = BEARER_RE.exec(all[0] ?? '');
+  // Hashes have one length whatever was sent, so the comparison leaks neither content nor length.
+  return m !== null && timingSafeEqual(sha256(m[1]!), sha256(token));
+}
+
+interface StreamSlots {
+  active: number;
+  refused: number;
+  stalled: number;
 }
 
 async function streamLog(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  options: LogServerOptions,
+  options: Required<Omit<LogServerOptions, 'token' | 'followPollMs'>> & LogServerOptions,
+  slots: StreamSlots,
   params: URLSearchParams,
 ): Promise<void> {
   const from = parseOffset(params, 'from') ?? 0;
@@ -113,45 +185,102 @@ async function streamLog(
     res.end();
     return;
   }
+  if (req.method === 'HEAD') {
+    // The headers a GET would get; the length is not known without reading the log, so none is read.
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
+  // Counted before any reader exists, and in the same tick as the check: no two requests can both
+  // take the last slot.
+  if (slots.active >= options.maxStreams) {
+    slots.refused++;
+    res.setHeader('retry-after', String(RETRY_AFTER_S));
+    return sendJson(res, 503, { error: `too many log streams (${options.maxStreams}), retry later` });
+  }
+  slots.active++;
   const abort = new AbortController();
   const onClose = (): void => abort.abort();
-  res.on('close', onClose);
-  const chunks = follow
-    ? followCommits(options.dir, range, { pollMs: options.followPollMs, signal: abort.signal })
-    : streamCommits(options.dir, range);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
-  res.flushHeaders();
+  res.once('close', onClose);
+  req.socket.once('close', onClose);
   try {
+    const chunkLen = options.streamChunkBytes;
+    const chunks = follow
+      ? followCommits(options.dir, range, { pollMs: options.followPollMs, signal: abort.signal, chunkLen })
+      : streamCommits(options.dir, range, { chunkLen });
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+    res.flushHeaders();
+    // `for await` closes the generator (and with it the segment file) on break and throw.
     for await (const chunk of chunks) {
       if (abort.signal.aborted) break;
-      if (!res.write(chunk)) await drainOrClose(res);
+      if (res.write(chunk)) continue;
+      const outcome = await drained(res, abort.signal, options.stallTimeoutMs);
+      if (outcome === 'stalled') {
+        slots.stalled++;
+        res.destroy();
+        break;
+      }
+      if (outcome === 'closed') break;
     }
-    res.end();
+    if (!abort.signal.aborted) res.end();
   } catch (e) {
     // Headers are out: the only way to report is to cut the stream short; the client's StreamWriter
     // sees a truncated commit or a clean end, never wrong bytes.
     res.destroy(e as Error);
   } finally {
     res.off('close', onClose);
+    req.socket.off('close', onClose);
     abort.abort();
+    slots.active--;
   }
 }
 
-/** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
-function drainOrClose(res: http.ServerResponse): Promise<void> {
+/**
+ * Waits for 'drain', the end of the connection, or `stallMs` without the client taking the chunk,
+ * whichever comes first, and leaves no listener or timer behind.
+ */
+function drained(res: http.ServerResponse, signal: AbortSignal, stallMs: number): Promise<'drain' | 'closed' | 'stalled'> {
+  if (signal.aborted) return Promise.resolve('closed');
   return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
+    const finish = (outcome: 'drain' | 'closed' | 'stalled'): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
     };
-    res.on('drain', done);
-    res.on('close', done);
+    const onDrain = (): void => finish('drain');
+    const onAbort = (): void => finish('closed');
+    const timer = setTimeout(() => finish('stalled'), stallMs);
+    res.on('drain', onDrain);
+    signal.addEventListener('abort', onAbort);
   });
 }
 
+function checkLimit(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidInputError(`option ${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
 export function createLogServer(options: LogServerOptions): http.Server {
-  const server = http.createServer(async (req, res) => {
+  const limits = {
+    maxConnections: checkLimit('maxConnections', options.maxConnections ?? LOG_SERVER_DEFAULTS.maxConnections, 2, 1_000_000),
+    maxStreams: checkLimit('maxStreams', options.maxStreams ?? LOG_SERVER_DEFAULTS.maxStreams, 1, 1_000_000),
+    headersTimeoutMs: checkLimit('headersTimeoutMs', options.headersTimeoutMs ?? LOG_SERVER_DEFAULTS.headersTimeoutMs, 1, 3_600_000),
+    stallTimeoutMs: checkLimit('stallTimeoutMs', options.stallTimeoutMs ?? LOG_SERVER_DEFAULTS.stallTimeoutMs, 1, 86_400_000),
+    streamChunkBytes: checkLimit('streamChunkBytes', options.streamChunkBytes ?? LOG_SERVER_DEFAULTS.streamChunkBytes, 4096, 16 * 1024 * 1024),
+  };
+  // Streams never give their connection up to a newcomer: if they could fill the cap, `/v1/meta` and
+  // everyone else would be refused again.
+  if (limits.maxStreams >= limits.maxConnections) {
+    throw new InvalidInputError(`option maxStreams (${limits.maxStreams}) must be below maxConnections (${limits.maxConnections})`);
+  }
+  const full = { ...options, ...limits };
+  const slots: StreamSlots = { active: 0, refused: 0, stalled: 0 };
+  const guard = new ConnectionGuard({ maxConnections: limits.maxConnections, headersTimeoutMs: limits.headersTimeoutMs, maxPipelined: MAX_PIPELINED });
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       if ((req.url ?? '').length > MAX_URL_LEN) return sendJson(res, 414, { error: 'request target too long' });
       if (!authorized(req, options.token)) {
@@ -159,12 +288,12 @@ export function createLogServer(options: LogServerOptions): http.Server {
         return sendJson(res, 401, { error: 'missing or wrong bearer token' });
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET');
+        res.setHeader('allow', 'GET, HEAD');
         return sendJson(res, 405, { error: 'method not allowed' });
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/v1/meta') return sendJson(res, 200, logMeta(options.dir));
-      if (url.pathname === '/v1/log') return await streamLog(req, res, options, url.searchParams);
+      if (url.pathname === '/v1/log') return await streamLog(req, res, full, slots, url.searchParams);
       return sendJson(res, 404, { error: 'not found' });
     } catch (e) {
       if (res.headersSent) {
@@ -174,10 +303,21 @@ export function createLogServer(options: LogServerOptions): http.Server {
       if (e instanceof BadRequest) return sendJson(res, 400, { error: e.message });
       return sendJson(res, 500, { error: (e as Error).message });
     }
-  });
-  server.maxConnections = options.maxConnections ?? 256;
-  server.headersTimeout = 10_000;
+  };
+
+  const server = http.createServer((req, res) => guard.admit(req, res, () => void handle(req, res)));
+  // The guard caps connections itself (Node's `maxConnections` refuses newcomers, whoever holds the places).
+  server.on('connection', (socket) => guard.accept(socket));
+  // Node's own checks stay as a backstop; the guard's timer enforces the value.
+  server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = 0; // follow streams are long-lived
+  statsOf.set(server, () => ({
+    connections: guard.size,
+    streams: slots.active,
+    streamsRefused: slots.refused,
+    streamsStalled: slots.stalled,
+    closed: { ...guard.closed },
+  }));
   return server;
 }
 

@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnexpectedEofError } from '../errors.js';
 import type { LogSource } from '../log/free.js';
 import { rangeFromBounds, type TxRange } from './range.js';
-import { type StreamPosition, streamCommitsSync } from './reader.js';
+import { type StreamPosition, type StreamReadOptions, streamCommitsSync } from './reader.js';
 
-export interface FollowOptions {
+export interface FollowOptions extends StreamReadOptions {
   /** How often to look for new commits, in ms. Default 100. */
   pollMs?: number;
   signal?: AbortSignal;
@@ -25,7 +25,7 @@ export async function* followCommits(
   let pass: TxRange = range;
   for (;;) {
     try {
-      for (const chunk of streamCommitsSync(source, pass, position)) {
+      for (const chunk of streamCommitsSync(source, pass, position, options)) {
         yield chunk;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { COMMIT_HEADER_LEN, frameChecksumMatches } from '../codec/commit.js';
 import { CHECKSUM_LEN, SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
-import { InvalidDataError, UnexpectedEofError } from '../errors.js';
+import { InvalidDataError, InvalidInputError, UnexpectedEofError } from '../errors.js';
 import { seekToOffset } from '../offset-index/seek.js';
 import { type LogSource, toRepo } from '../log/free.js';
 import type { Repo } from '../repo/repo.js';
@@ -16,7 +16,27 @@ import { closeQuietly, tryOpenIndex } from '../segment/resume.js';
 import { type TxRange, rangeFromBounds, retainRange } from './range.js';
 
 /** Commits are batched into chunks of about this size; the bytes are the same whatever the chunking. */
-const STREAM_CHUNK_LEN = 256 * 1024;
+export const STREAM_CHUNK_LEN = 256 * 1024;
+/** Bounds of `chunkLen`: below 4 KiB every small commit costs a read; above 16 MiB a stream is a memory hog. */
+const MIN_CHUNK_LEN = 4 * 1024;
+const MAX_CHUNK_LEN = 16 * 1024 * 1024;
+
+export interface StreamReadOptions {
+  /**
+   * Size of the stream's two buffers (the file read buffer and the chunk being filled), bytes. A
+   * stream holds about three of them at a time (the third is the chunk its consumer still has);
+   * a commit larger than a chunk is sent in a buffer of its own size. Default 256 KiB.
+   */
+  chunkLen?: number;
+}
+
+function chunkLenOf(options: StreamReadOptions): number {
+  const n = options.chunkLen ?? STREAM_CHUNK_LEN;
+  if (!Number.isInteger(n) || n < MIN_CHUNK_LEN || n > MAX_CHUNK_LEN) {
+    throw new InvalidInputError(`option chunkLen must be an integer in ${MIN_CHUNK_LEN}..${MAX_CHUNK_LEN}, got ${String(n)}`);
+  }
+  return n;
+}
 
 /** Where a stream stopped: the offset the next commit would have (updated as commits are yielded). */
 export interface StreamPosition {
@@ -33,10 +53,14 @@ export function* streamCommitsSync(
   source: LogSource,
   range: TxRange = {},
   position: StreamPosition = { nextOffset: null },
+  options: StreamReadOptions = {},
 ): Generator<Uint8Array, void, undefined> {
+  const chunkLen = chunkLenOf(options);
   const repo = toRepo(source);
   const r = rangeFromBounds(range);
-  const out = new Uint8Array(STREAM_CHUNK_LEN);
+  const out = new Uint8Array(chunkLen);
+  // One read buffer for all segments of the stream, like traversal's.
+  const readChunk = new Uint8Array(chunkLen);
   let outLen = 0;
   for (const segStart of retainRange(repo.existingOffsets(), r)) {
     if (r.start < segStart) r.start = segStart;
@@ -46,7 +70,7 @@ export function* streamCommitsSync(
     try {
       const { header, bytes: headerBytes } = readSegmentHeader(file);
       let sendHeader: Uint8Array | null = headerBytes;
-      const reader = new CommitReader(file, SEGMENT_HEADER_LEN, 1);
+      const reader = new CommitReader(file, SEGMENT_HEADER_LEN, 1, readChunk);
       if (r.start > segStart) {
         sendHeader = null; // never a header mid-segment
         trySeek(repo, segStart, reader, r.start);
@@ -143,14 +167,18 @@ function trySeek(repo: Repo, segment: number, reader: CommitReader, offset: numb
 }
 
 /** `streamCommitsSync` as an async iterable (it yields to the event loop between chunks). */
-export async function* streamCommits(source: LogSource, range: TxRange = {}): AsyncGenerator<Uint8Array, void, undefined> {
-  for (const chunk of streamCommitsSync(source, range)) {
+export async function* streamCommits(
+  source: LogSource,
+  range: TxRange = {},
+  options: StreamReadOptions = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
+  for (const chunk of streamCommitsSync(source, range, { nextOffset: null }, options)) {
     yield chunk;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
 /** The stream as a Node `Readable` (pipes into HTTP responses and files with backpressure). */
-export function streamCommitsReadable(source: LogSource, range: TxRange = {}): Readable {
-  return Readable.from(streamCommits(source, range), { objectMode: false });
+export function streamCommitsReadable(source: LogSource, range: TxRange = {}, options: StreamReadOptions = {}): Readable {
+  return Readable.from(streamCommits(source, range, options), { objectMode: false });
 }

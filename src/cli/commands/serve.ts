@@ -1,7 +1,19 @@
 /** `clog serve <dir>`: the read-only HTTP server for mirroring. */
 import type { Command } from 'commander';
-import { listen } from '../../server/http.js';
-import { UsageError } from '../output.js';
+import { LOG_SERVER_DEFAULTS, listen } from '../../server/http.js';
+import { UsageError, parseOffsetArg } from '../output.js';
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  token?: string;
+  maxConnections: string;
+  maxStreams: string;
+  headersTimeout: string;
+  stallTimeout: string;
+}
+
+const D = LOG_SERVER_DEFAULTS;
 
 export function registerServe(program: Command): void {
   program
@@ -11,6 +23,10 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '3000')
     .option('--token <token>', 'require "Authorization: Bearer <token>"')
+    .option('--max-connections <n>', 'open connections at most; at the cap the oldest idle one makes room', String(D.maxConnections))
+    .option('--max-streams <n>', 'concurrent /v1/log streams at most (below --max-connections); beyond: 503', String(D.maxStreams))
+    .option('--headers-timeout <ms>', 'time a connection has to send a request\'s headers', String(D.headersTimeoutMs))
+    .option('--stall-timeout <ms>', 'close a log stream whose client takes no data for this long', String(D.stallTimeoutMs))
     .addHelpText(
       'after',
       `
@@ -18,14 +34,34 @@ Endpoints:
   GET /v1/meta                          min/max committed offsets, epoch, segments (JSON)
   GET /v1/log?from=N[&to=M][&follow=1]  the raw commitlog stream of [N, M)
 
+Limits (slow, stalled or pipelining clients cannot lock others out):
+  --max-streams      a stream beyond it gets 503 with Retry-After, before anything is read
+  --max-connections  a new connection closes the oldest one with no response in flight (sending its
+                     headers, or idle); it is refused only if every one has a response in flight
+  --headers-timeout  a connection with no request in flight is closed when it has not sent a
+                     complete request's headers this long after connecting or after its last response
+  --stall-timeout    a stream whose client accepts no chunk (64 KiB) this long is closed
+  One response is in flight per connection: pipelined requests wait their turn (16 at most, then
+  the connection is closed).
+
 Examples:
   clog serve ./db/clog
-  clog serve ./db/clog --port 0 --token s3cret`,
+  clog serve ./db/clog --port 0 --token s3cret
+  clog serve ./db/clog --max-streams 16 --stall-timeout 10000`,
     )
-    .action(async (dir: string, opts: { host: string; port: string; token?: string }) => {
+    .action(async (dir: string, opts: ServeFlags) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port '${opts.port}'`);
-      const { server, url } = await listen({ dir, host: opts.host, port, token: opts.token });
+      const limits = {
+        maxConnections: parseOffsetArg(opts.maxConnections, 'max-connections'),
+        maxStreams: parseOffsetArg(opts.maxStreams, 'max-streams'),
+        headersTimeoutMs: parseOffsetArg(opts.headersTimeout, 'headers-timeout'),
+        stallTimeoutMs: parseOffsetArg(opts.stallTimeout, 'stall-timeout'),
+      };
+      if (limits.maxStreams >= limits.maxConnections) {
+        throw new UsageError(`--max-streams (${limits.maxStreams}) must be below --max-connections (${limits.maxConnections})`);
+      }
+      const { server, url } = await listen({ dir, host: opts.host, port, token: opts.token, ...limits });
       process.stdout.write(`listening on ${url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
