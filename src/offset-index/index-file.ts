@@ -150,10 +150,33 @@ export class IndexFile {
     }
   }
 
+  /**
+   * Zeroes the file from `position` to its end, writing only where a byte is not zero already:
+   * writing a 4 MiB buffer of zeros allocated every block of the sparse file (issue 16 §5: a trim on
+   * a nearly full disk then failed with ENOSPC). Reading a hole allocates nothing; the bytes end up
+   * as 1.3.0 leaves them.
+   */
   private zeroFrom(position: number): void {
-    const zeros = new Uint8Array(Math.min(64 * 1024, Math.max(0, this.fileLength - position)));
-    for (let p = position; p < this.fileLength; p += zeros.length) {
-      this.write(zeros.subarray(0, Math.min(zeros.length, this.fileLength - p)), p);
+    const chunk = new Uint8Array(Math.min(64 * 1024, Math.max(0, this.fileLength - position)));
+    for (let p = position; p < this.fileLength; p += chunk.length) {
+      const want = Math.min(chunk.length, this.fileLength - p);
+      let got = 0;
+      try {
+        while (got < want) {
+          const n = this.file.read(chunk, got, want - got, p + got);
+          if (n <= 0) break;
+          got += n;
+        }
+      } catch (e) {
+        throw IndexError.io(e);
+      }
+      let first = 0;
+      while (first < got && chunk[first] === 0) first++;
+      if (first === got) continue;
+      let last = got;
+      while (chunk[last - 1] === 0) last--;
+      chunk.fill(0, first, last);
+      this.write(chunk.subarray(first, last), p + first);
     }
   }
 

@@ -1,6 +1,6 @@
 /** `clog mirror <url|dir> <dest>`: copy a remote or local log, resuming after what `dest` holds. */
 import type { Command } from 'commander';
-import { committedMeta, InvalidCommitError } from '../../index.js';
+import { committedMeta, InvalidCommitError, InvalidDataError } from '../../index.js';
 import { fetchMeta, isUrl, mirror } from '../../server/mirror.js';
 import { Progress, formatBytes, parseOffsetArg } from '../output.js';
 
@@ -22,6 +22,19 @@ function sourceMaxOffset(source: string, token?: string): Promise<number | null>
     if (e instanceof InvalidCommitError) return Promise.resolve(e.sofar.txRange.end - 1);
     throw e;
   }
+}
+
+/**
+ * A torn tail in `dest` (a mirror stopped by a kill or a full disk) is refused without --trim; the
+ * message names the re-run that cuts it (issue 16 §5), since the library's text cannot know the CLI.
+ */
+function withTrimHint(e: unknown, source: string, dest: string): unknown {
+  if (!(e instanceof InvalidDataError) || !/^trailing data in segment /.test(e.message)) return e;
+  return new InvalidDataError(
+    `${dest}: ${e.message}. An interrupted mirror leaves such a tail; ` +
+      `re-run with --trim to cut it and continue: clog mirror ${source} ${dest} --trim`,
+    { cause: e },
+  );
 }
 
 export function registerMirror(program: Command): void {
@@ -66,6 +79,8 @@ Examples:
           logOptions,
           signal: abort.signal,
           onProgress: (range, bytes) => progress.update(range.end, formatBytes(bytes)),
+        }).catch((e: unknown) => {
+          throw flags.trim ? e : withTrimHint(e, source, dest);
         });
         progress.stop();
         const seconds = (Date.now() - started) / 1000;

@@ -221,4 +221,27 @@ describe('§3 index file layout and edge cases', () => {
   it('getOffsetIndex of a missing file throws (NotFound → no index, §3.1)', () => {
     expect(() => repo.getOffsetIndex(7)).toThrow(NotFoundError);
   });
+
+  // Issue 16 §5: truncation zero-filled the whole 4 MiB capacity, allocating every block.
+  it('truncate keeps a sparse index sparse and leaves every byte zero after the kept entries', () => {
+    const cap = (4 * 1024 * 1024) / 16;
+    const index = fill(cap, 300); // 299 entries: 4784 bytes written
+    const p = path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.stdb.ofs'))!);
+    // Stray bytes far past the entries (after a zero key, so no reader counts them) must be zeroed too.
+    const fd = fs.openSync(p, 'r+');
+    fs.writeSync(fd, Buffer.from([7, 7, 7]), 0, 3, 3 * 1024 * 1024 + 5);
+    fs.closeSync(fd);
+    const before = fs.statSync(p).blocks;
+    index.truncate(100);
+    expect(index.numEntries).toBe(49);
+    const after = fs.statSync(p).blocks;
+    // The file system may round to its block size; it must not come near the 8192 blocks of 4 MiB.
+    expect(after).toBeLessThanOrEqual(before);
+    expect(after * 512).toBeLessThanOrEqual(64 * 1024);
+    const bytes = fs.readFileSync(p);
+    expect(bytes.length).toBe(4 * 1024 * 1024);
+    expect(bytes.subarray(49 * 16).every((b) => b === 0)).toBe(true);
+    const ro = openIndex(repo.getOffsetIndex(0, false), false);
+    expect([...ro.entries()].map(([k]) => k)).toEqual(Array.from({ length: 49 }, (_, i) => 2 * (i + 1)));
+  });
 });
