@@ -74,6 +74,11 @@ interface CurrentSegment {
 
 export class StreamWriter {
   private failed: unknown = null;
+  /**
+   * A segment header read from the stream whose file is not created yet: it is created when its first
+   * commit is accepted (or the stream ends), so a refused commit leaves no new file behind.
+   */
+  private pendingSegment: { offset: number; header: SegmentHeader; bytes: Uint8Array } | null = null;
   private closed = false;
   private readonly out = new ByteWriter(WRITE_BATCH_LEN + 64 * 1024);
 
@@ -184,17 +189,19 @@ export class StreamWriter {
         await input.fill(SEGMENT_HEADER_LEN);
         if (startsWithMagic(input.peek(SEGMENT_HEADER_LEN))) {
           this.startSegment(input);
-        } else if (this.current === null) {
+        } else if (this.current === null && this.pendingSegment === null) {
           throw new InvalidDataError('no current segment, expected segment header');
         }
         let exhausted: boolean;
         try {
-          exhausted = await this.appendCommits(this.current!, input, progress);
+          exhausted = await this.appendCommits(input, progress);
         } finally {
-          this.writeOut(this.current!);
+          if (this.current) this.writeOut(this.current);
         }
         if (exhausted) break;
       }
+      // A header with no commit after it is still copied, as a header-only segment.
+      if (this.pendingSegment) this.openPendingSegment();
     } catch (e) {
       this.failed = e;
       await input.close().catch(() => undefined);
@@ -218,6 +225,14 @@ export class StreamWriter {
       throw new StreamHeaderRefusedError(offset, header.logFormatVersion, header.checksumAlgorithm, e as Error);
     }
     if (this.current) this.finishSegment(this.current);
+    // A pending header with no commit is replaced: its file would have been reused (createSegmentForStream).
+    this.pendingSegment = { offset, header, bytes: bytes.slice(0, SEGMENT_HEADER_LEN) };
+    input.consume(SEGMENT_HEADER_LEN);
+  }
+
+  /** Creates the file of the pending segment and writes its header verbatim. */
+  private openPendingSegment(): CurrentSegment {
+    const { offset, header, bytes } = this.pendingSegment!;
     const file = this.createSegmentForStream(offset);
     try {
       file.append(bytes, 0, SEGMENT_HEADER_LEN);
@@ -225,9 +240,10 @@ export class StreamWriter {
       closeQuietly(file);
       throw e;
     }
-    input.consume(SEGMENT_HEADER_LEN);
     debug('stream: new segment %d', offset);
+    this.pendingSegment = null;
     this.current = { offset, header, file, index: tryCreateOffsetIndexWriter(this.repo, offset, this.options) };
+    return this.current;
   }
 
   private createSegmentForStream(offset: number): StorageFile {
@@ -247,12 +263,13 @@ export class StreamWriter {
 
   /** Appends commits until the stream ends (true) or a segment header follows (false). */
   private async appendCommits(
-    current: CurrentSegment,
     input: ChunkBuffer,
     progress: ((range: { start: number; end: number }) => void) | undefined,
   ): Promise<boolean> {
-    const checksumLen = CHECKSUM_LEN[current.header.checksumAlgorithm]!;
-    let position = Math.max(current.file.size(), SEGMENT_HEADER_LEN); // the batch is empty here
+    const target = this.pendingSegment ?? this.current!;
+    const checksumLen = CHECKSUM_LEN[target.header.checksumAlgorithm]!;
+    // The batch is empty here; a pending segment will hold its header only.
+    let position = this.current ? Math.max(this.current.file.size(), SEGMENT_HEADER_LEN) : SEGMENT_HEADER_LEN;
     for (;;) {
       if (!(await input.fill(1))) return true;
       await input.fill(SEGMENT_HEADER_LEN);
@@ -275,7 +292,8 @@ export class StreamWriter {
       const commit = decodeCommitFrame(bytes, 0, header, 1, false);
       const expected = this.lastWritten ? this.lastWritten.end : 0;
       const defect = this.defectOf(commit.minTxOffset, commit.checksum, expected);
-      if (defect !== null) throw new StreamCommitRefusedError(defect, expected, commit.minTxOffset, current.offset);
+      if (defect !== null) throw new StreamCommitRefusedError(defect, expected, commit.minTxOffset, target.offset);
+      const current = this.current ?? this.openPendingSegment();
       this.out.write(bytes);
       if (this.out.length >= WRITE_BATCH_LEN) this.writeOut(current);
       input.consume(need);
