@@ -396,11 +396,13 @@ export class StreamWriter {
 function lastLocalCommit(repo: Repo, offsets: readonly number[], newest: SegmentMetadata): PrevCommit | null {
   let meta: SegmentMetadata | null = newest;
   let segment = offsets[offsets.length - 1]!;
-  for (let i = offsets.length - 2; meta !== null && meta.txRange.end === meta.txRange.start && i >= 0; i--) {
+  // By size, not by tx range: a segment holding only empty commits has an empty range.
+  const holdsCommits = (m: SegmentMetadata): boolean => m.sizeInBytes > SEGMENT_HEADER_LEN;
+  for (let i = offsets.length - 2; meta !== null && !holdsCommits(meta) && i >= 0; i--) {
     segment = offsets[i]!;
     meta = readMetadata(repo, segment);
   }
-  if (meta === null || meta.txRange.end === meta.txRange.start) return null;
+  if (meta === null || !holdsCommits(meta)) return null;
   return { start: meta.maxCommitOffset, n: meta.txRange.end - meta.maxCommitOffset, checksum: null, segment };
 }
 
