@@ -30,6 +30,8 @@ export const ErrorCodes = {
   CLOSED: 'CLOSED',
   LOCKED: 'LOCKED',
   DAMAGED_COMMIT: 'DAMAGED_COMMIT',
+  STREAM_HEADER_REFUSED: 'STREAM_HEADER_REFUSED',
+  STREAM_COMMIT_REFUSED: 'STREAM_COMMIT_REFUSED',
   TXDATA_UNSUPPORTED_VERSION: 'TXDATA_UNSUPPORTED_VERSION',
   TXDATA_DECODE: 'TXDATA_DECODE',
   TXDATA_VISITOR: 'TXDATA_VISITOR',
@@ -316,6 +318,62 @@ export class DamagedCommitError extends CommitlogError {
     );
   }
 }
+
+/**
+ * A segment header in a stream that `open` would refuse as the log's newest segment (issue 16 §3).
+ * Refused before the local segment file is created; `cause` is the error of the shared check.
+ */
+export class StreamHeaderRefusedError extends InvalidDataError {
+  constructor(
+    /** The local segment the header would have started. */
+    readonly segment: number,
+    readonly logFormatVersion: number,
+    readonly checksumAlgorithm: number,
+    cause: Error,
+  ) {
+    super(
+      `stream refused: segment header for local segment ${segment} would make the log unopenable: ${cause.message}`,
+      { cause },
+      ErrorCodes.STREAM_HEADER_REFUSED,
+    );
+  }
+}
+
+/**
+ * Why a stream commit is refused: each is what local traversal would report (or, for `duplicate`,
+ * silently skip) if the commit were appended after the previous one.
+ */
+export type StreamCommitDefect = 'duplicate' | 'fork' | 'empty-repeat' | 'gap' | 'out-of-order';
+
+/**
+ * A stream commit that local traversal would not yield after the log's last commit (issue 16 §3).
+ * Refused before any of its bytes is written. The message keeps "expected commit offset E but
+ * encountered A" (SPEC §11.3.2) after the specific reason.
+ */
+export class StreamCommitRefusedError extends InvalidDataError {
+  constructor(
+    readonly defect: StreamCommitDefect,
+    readonly expectedOffset: number,
+    readonly actualOffset: number,
+    /** The local segment the commit would have been appended to. */
+    readonly segment: number,
+  ) {
+    super(
+      `stream refused: ${STREAM_DEFECT_TEXT[defect]} in local segment ${segment}: ` +
+        `expected commit offset ${expectedOffset} but encountered ${actualOffset}`,
+      undefined,
+      ErrorCodes.STREAM_COMMIT_REFUSED,
+    );
+  }
+}
+
+const STREAM_DEFECT_TEXT: Record<StreamCommitDefect, string> = {
+  duplicate: 'duplicate of the previous commit',
+  fork: 'forked history (same offset as the previous commit, different bytes)',
+  'empty-repeat': 'commit repeating the offset of the previous, empty (n = 0) commit',
+  gap: 'gap in offsets',
+  'out-of-order': 'commit offset behind the log',
+};
 
 export class AssertionError extends CommitlogError {
   constructor(message: string) {

@@ -50,3 +50,15 @@ export function ensureCompatible(header: SegmentHeader, maxLogFormatVersion: num
     throw new InvalidDataError(`unsupported checksum algorithm: ${header.checksumAlgorithm}`);
   }
 }
+
+/**
+ * What `open` requires of the newest segment's header (SPEC §6.3 steps 3–4): compatible, and exactly
+ * the version of `options.logFormatVersion`. StreamWriter applies the same check to every header it
+ * is sent, since each one it writes becomes the newest segment (issue 16 §3).
+ */
+export function ensureResumable(header: SegmentHeader, logFormatVersion: number): void {
+  ensureCompatible(header, logFormatVersion);
+  if (header.logFormatVersion !== logFormatVersion) {
+    throw new InvalidDataError(`log format version mismatch: current=${logFormatVersion} segment=${header.logFormatVersion}`);
+  }
+}

@@ -1,5 +1,5 @@
 /** Creating and resuming segment writers (SPEC §5.4, §6.3). */
-import { SEGMENT_HEADER_LEN, encodeSegmentHeader, ensureCompatible } from '../codec/segment-header.js';
+import { SEGMENT_HEADER_LEN, encodeSegmentHeader, ensureResumable } from '../codec/segment-header.js';
 import { COMMIT_HEADER_LEN } from '../codec/commit.js';
 import { AssertionError, DamagedCommitError, InvalidDataError, UnexpectedEofError, messageOf } from '../errors.js';
 import { IndexFile } from '../offset-index/index-file.js';
@@ -125,12 +125,7 @@ export function resumeSegmentWriter(repo: Repo, options: Options, offset: number
     } finally {
       index?.close();
     }
-    ensureCompatible(meta.header, options.logFormatVersion);
-    if (meta.header.logFormatVersion !== options.logFormatVersion) {
-      throw new InvalidDataError(
-        `log format version mismatch: current=${options.logFormatVersion} segment=${meta.header.logFormatVersion}`,
-      );
-    }
+    ensureResumable(meta.header, options.logFormatVersion);
     // ADOPT-UPSTREAM #5116: cut a torn tail (< 22 bytes) instead of appending after it; and a zero
     // tail of any length (preallocated space, issue 7), which the reader stopped at.
     const size = file.size();

@@ -9,7 +9,7 @@ import {
   type SegmentHeader,
   SEGMENT_HEADER_LEN,
   decodeSegmentHeader,
-  ensureCompatible,
+  ensureResumable,
   startsWithMagic,
 } from '../codec/segment-header.js';
 import {
@@ -17,6 +17,10 @@ import {
   ClosedError,
   FsyncFailedError,
   InvalidDataError,
+  InvalidInputError,
+  StreamCommitRefusedError,
+  type StreamCommitDefect,
+  StreamHeaderRefusedError,
   UnexpectedEofError,
   messageOf,
 } from '../errors.js';
@@ -27,7 +31,7 @@ import { type LogSource, toRepo } from '../log/free.js';
 import { type Options, resolveOptions } from '../options.js';
 import { ByteWriter } from '../payload/byte-writer.js';
 import type { Repo, StorageFile } from '../repo/repo.js';
-import { isZeroTail } from '../segment/commit-reader.js';
+import { CommitReader, isZeroTail } from '../segment/commit-reader.js';
 import { type SegmentMetadata, extractMetadata } from '../segment/metadata.js';
 import { closeQuietly, tryCreateOffsetIndexWriter, tryOpenIndex } from '../segment/resume.js';
 import { ChunkBuffer, type ByteSource } from './chunk-buffer.js';
@@ -46,6 +50,20 @@ export interface StreamWriterOptions extends Partial<Options> {
 const DEFAULT_MAX_COMMIT_BYTES = 1024 * 1024 * 1024;
 /** Commit bytes are batched into writes of about this size; all are written before a commit is reported. */
 const WRITE_BATCH_LEN = 1024 * 1024;
+/** The only framing the writer decodes (SPEC §2.3, Q4: the streaming writer is always v1). */
+const STREAM_LOG_FORMAT_VERSION = 1;
+
+/**
+ * The last commit of the log, local or appended: the next one is checked against it the way traversal
+ * checks it (SPEC §7.2). `checksum` is null when it came from segment metadata; it is then read back
+ * only to name a refusal (duplicate or fork), never to accept anything.
+ */
+interface PrevCommit {
+  start: number;
+  n: number;
+  checksum: number | null;
+  segment: number;
+}
 
 interface CurrentSegment {
   offset: number;
@@ -56,6 +74,11 @@ interface CurrentSegment {
 
 export class StreamWriter {
   private failed: unknown = null;
+  /**
+   * A segment header read from the stream whose file is not created yet: it is created when its first
+   * commit is accepted (or the stream ends), so a refused commit leaves no new file behind.
+   */
+  private pendingSegment: { offset: number; header: SegmentHeader; bytes: Uint8Array } | null = null;
   private closed = false;
   private readonly out = new ByteWriter(WRITE_BATCH_LEN + 64 * 1024);
 
@@ -67,6 +90,7 @@ export class StreamWriter {
     private lastWritten: { start: number; end: number } | null,
     /** The destination's single-writer lock, held until `close`. */
     private readonly lock: { release(): void } | null,
+    private prev: PrevCommit | null,
   ) {}
 
   static create(source: LogSource, options: StreamWriterOptions = {}, onTrailing: OnTrailingData = 'error'): StreamWriter {
@@ -81,6 +105,13 @@ export class StreamWriter {
   ): { writer: StreamWriter; metadata: SegmentMetadata | null } {
     const { maxCommitBytes = DEFAULT_MAX_COMMIT_BYTES, ...logOptions } = options;
     const opts = resolveOptions(logOptions);
+    if (opts.logFormatVersion !== STREAM_LOG_FORMAT_VERSION) {
+      // Headers are checked against this version as `open` would; a v0 header over the v1 commits
+      // the writer decodes would be misread by traversal (QUIRK Q3).
+      throw new InvalidInputError(
+        `StreamWriter writes log format version ${STREAM_LOG_FORMAT_VERSION} only, not ${opts.logFormatVersion}`,
+      );
+    }
     const repo = toRepo(source);
     const lock = repo.lock?.() ?? null;
     try {
@@ -102,14 +133,14 @@ export class StreamWriter {
     if (onTrailing === 'trim') dropTornTailSegments(repo, offsets);
     const last = offsets[offsets.length - 1];
     if (last === undefined) {
-      return { writer: new StreamWriter(repo, opts, maxCommitBytes, null, null, lock), metadata: null };
+      return { writer: new StreamWriter(repo, opts, maxCommitBytes, null, null, lock, null), metadata: null };
     }
     const file = repo.openSegmentWriter(last);
     let index: IndexFile | null = null;
     try {
       index = tryOpenIndex(repo, last, true);
       const meta = validPrefix(last, file, index, onTrailing);
-      ensureCompatible(meta.header, 1);
+      ensureResumable(meta.header, opts.logFormatVersion);
       const current: CurrentSegment = {
         offset: last,
         header: meta.header,
@@ -119,7 +150,15 @@ export class StreamWriter {
           : null,
       };
       return {
-        writer: new StreamWriter(repo, opts, maxCommitBytes, current, { ...meta.txRange }, lock),
+        writer: new StreamWriter(
+          repo,
+          opts,
+          maxCommitBytes,
+          current,
+          { ...meta.txRange },
+          lock,
+          lastLocalCommit(repo, offsets, meta),
+        ),
         metadata: meta,
       };
     } catch (e) {
@@ -150,17 +189,19 @@ export class StreamWriter {
         await input.fill(SEGMENT_HEADER_LEN);
         if (startsWithMagic(input.peek(SEGMENT_HEADER_LEN))) {
           this.startSegment(input);
-        } else if (this.current === null) {
+        } else if (this.current === null && this.pendingSegment === null) {
           throw new InvalidDataError('no current segment, expected segment header');
         }
         let exhausted: boolean;
         try {
-          exhausted = await this.appendCommits(this.current!, input, progress);
+          exhausted = await this.appendCommits(input, progress);
         } finally {
-          this.writeOut(this.current!);
+          if (this.current) this.writeOut(this.current);
         }
         if (exhausted) break;
       }
+      // A header with no commit after it is still copied, as a header-only segment.
+      if (this.pendingSegment) this.openPendingSegment();
     } catch (e) {
       this.failed = e;
       await input.close().catch(() => undefined);
@@ -170,16 +211,28 @@ export class StreamWriter {
   }
 
   private startSegment(input: ChunkBuffer): void {
-    if (this.current) this.finishSegment(this.current);
     const bytes = input.peek(SEGMENT_HEADER_LEN);
     if (bytes.length < SEGMENT_HEADER_LEN) {
       throw new UnexpectedEofError(`stream ends inside a segment header (${bytes.length} of ${SEGMENT_HEADER_LEN} bytes)`);
     }
     const header = decodeSegmentHeader(bytes);
-    if (CHECKSUM_LEN[header.checksumAlgorithm] === undefined) {
-      throw new InvalidDataError(`unsupported checksum algorithm in stream: ${header.checksumAlgorithm}`);
-    }
     const offset = this.lastWritten ? this.lastWritten.end : 0;
+    // FIX (issue 16 §3): the header is copied verbatim and becomes the newest segment, so anything
+    // `open` refuses there is refused here, before the previous segment is closed or a file created.
+    try {
+      ensureResumable(header, this.options.logFormatVersion);
+    } catch (e) {
+      throw new StreamHeaderRefusedError(offset, header.logFormatVersion, header.checksumAlgorithm, e as Error);
+    }
+    if (this.current) this.finishSegment(this.current);
+    // A pending header with no commit is replaced: its file would have been reused (createSegmentForStream).
+    this.pendingSegment = { offset, header, bytes: bytes.slice(0, SEGMENT_HEADER_LEN) };
+    input.consume(SEGMENT_HEADER_LEN);
+  }
+
+  /** Creates the file of the pending segment and writes its header verbatim. */
+  private openPendingSegment(): CurrentSegment {
+    const { offset, header, bytes } = this.pendingSegment!;
     const file = this.createSegmentForStream(offset);
     try {
       file.append(bytes, 0, SEGMENT_HEADER_LEN);
@@ -187,9 +240,10 @@ export class StreamWriter {
       closeQuietly(file);
       throw e;
     }
-    input.consume(SEGMENT_HEADER_LEN);
     debug('stream: new segment %d', offset);
+    this.pendingSegment = null;
     this.current = { offset, header, file, index: tryCreateOffsetIndexWriter(this.repo, offset, this.options) };
+    return this.current;
   }
 
   private createSegmentForStream(offset: number): StorageFile {
@@ -209,12 +263,13 @@ export class StreamWriter {
 
   /** Appends commits until the stream ends (true) or a segment header follows (false). */
   private async appendCommits(
-    current: CurrentSegment,
     input: ChunkBuffer,
     progress: ((range: { start: number; end: number }) => void) | undefined,
   ): Promise<boolean> {
-    const checksumLen = CHECKSUM_LEN[current.header.checksumAlgorithm]!;
-    let position = Math.max(current.file.size(), SEGMENT_HEADER_LEN); // the batch is empty here
+    const target = this.pendingSegment ?? this.current!;
+    const checksumLen = CHECKSUM_LEN[target.header.checksumAlgorithm]!;
+    // The batch is empty here; a pending segment will hold its header only.
+    let position = this.current ? Math.max(this.current.file.size(), SEGMENT_HEADER_LEN) : SEGMENT_HEADER_LEN;
     for (;;) {
       if (!(await input.fill(1))) return true;
       await input.fill(SEGMENT_HEADER_LEN);
@@ -236,17 +291,34 @@ export class StreamWriter {
       const bytes = input.peek(need);
       const commit = decodeCommitFrame(bytes, 0, header, 1, false);
       const expected = this.lastWritten ? this.lastWritten.end : 0;
-      if (commit.minTxOffset !== expected) {
-        throw new InvalidDataError(`expected commit offset ${expected} but encountered ${commit.minTxOffset}`);
-      }
+      const defect = this.defectOf(commit.minTxOffset, commit.checksum, expected);
+      if (defect !== null) throw new StreamCommitRefusedError(defect, expected, commit.minTxOffset, target.offset);
+      const current = this.current ?? this.openPendingSegment();
       this.out.write(bytes);
       if (this.out.length >= WRITE_BATCH_LEN) this.writeOut(current);
       input.consume(need);
       this.lastWritten = { start: commit.minTxOffset, end: commit.minTxOffset + commit.n };
+      this.prev = { start: commit.minTxOffset, n: commit.n, checksum: commit.checksum, segment: current.offset };
       progress?.({ ...this.lastWritten });
       current.index?.onCommitWritten(commit.minTxOffset, position, need);
       position += need;
     }
+  }
+
+  /**
+   * Why traversal would not yield a commit at `offset` after `prev` (SPEC §7.2: the same offset again
+   * is skipped as a duplicate or reported as a fork, any other offset but `expected` is out of order),
+   * or null. After an empty commit `expected` is its own offset, which traversal always refuses (Q28).
+   */
+  private defectOf(offset: number, checksum: number, expected: number): StreamCommitDefect | null {
+    const prev = this.prev;
+    if (prev !== null && offset === prev.start) {
+      if (prev.n === 0) return 'empty-repeat';
+      prev.checksum ??= checksumOfCommit(this.repo, prev.segment, prev.start);
+      return prev.checksum === checksum ? 'duplicate' : 'fork';
+    }
+    if (offset === expected) return null;
+    return offset > expected ? 'gap' : 'out-of-order';
   }
 
   private writeOut(current: CurrentSegment): void {
@@ -313,6 +385,64 @@ export class StreamWriter {
         cause: this.failed,
       });
     }
+  }
+}
+
+/**
+ * The last commit of the local log: that of the newest segment, or (for a header-only newest segment)
+ * of the newest earlier segment holding one. Older segments are only read; one that cannot be read
+ * leaves the previous commit unknown, and the next commit is then checked by offset alone.
+ */
+function lastLocalCommit(repo: Repo, offsets: readonly number[], newest: SegmentMetadata): PrevCommit | null {
+  let meta: SegmentMetadata | null = newest;
+  let segment = offsets[offsets.length - 1]!;
+  // By size, not by tx range: a segment holding only empty commits has an empty range.
+  const holdsCommits = (m: SegmentMetadata): boolean => m.sizeInBytes > SEGMENT_HEADER_LEN;
+  for (let i = offsets.length - 2; meta !== null && !holdsCommits(meta) && i >= 0; i--) {
+    segment = offsets[i]!;
+    meta = readMetadata(repo, segment);
+  }
+  if (meta === null || !holdsCommits(meta)) return null;
+  return { start: meta.maxCommitOffset, n: meta.txRange.end - meta.maxCommitOffset, checksum: null, segment };
+}
+
+function readMetadata(repo: Repo, segment: number): SegmentMetadata | null {
+  let file: StorageFile | null = null;
+  let index: IndexFile | null = null;
+  try {
+    file = repo.openSegmentReader(segment);
+    index = tryOpenIndex(repo, segment);
+    return extractMetadata(segment, file, index);
+  } catch (e) {
+    if (e instanceof InvalidCommitError) return e.sofar;
+    debug('stream writer: cannot read segment %d for its last commit: %s', segment, messageOf(e));
+    return null;
+  } finally {
+    index?.close();
+    if (file) closeQuietly(file);
+  }
+}
+
+/**
+ * The checksum of the last commit at `offset` in `segment`, by a scan (only on the way to a refusal);
+ * null if it cannot be read, which names the refusal a fork.
+ */
+function checksumOfCommit(repo: Repo, segment: number, offset: number): number | null {
+  let file: StorageFile | null = null;
+  try {
+    file = repo.openSegmentReader(segment);
+    const reader = new CommitReader(file, SEGMENT_HEADER_LEN, STREAM_LOG_FORMAT_VERSION);
+    let found: number | null = null;
+    for (let c = reader.next(); c !== null; c = reader.next()) {
+      if (c.minTxOffset === offset) found = c.checksum;
+      else if (c.minTxOffset > offset) break;
+    }
+    return found;
+  } catch (e) {
+    debug('stream writer: cannot read commit %d of segment %d: %s', offset, segment, messageOf(e));
+    return null;
+  } finally {
+    if (file) closeQuietly(file);
   }
 }
 

@@ -15,6 +15,7 @@ import {
   InvalidDataError,
   MemoryBuffer,
   MemoryRepo,
+  StreamHeaderRefusedError,
   StreamWriter,
   UnexpectedEofError,
   commits,
@@ -229,9 +230,9 @@ describe.each(variants)('bit flips, $name', ({ which, start }) => {
     expectOldBytesKept(before, dst);
     const rel = pos - hit.start;
 
-    if (hit.kind === 'header' && (rel === 6 || rel === 8 || rel === 9)) {
-      // Version and reserved bytes are not validated: the header is copied verbatim (§11.3.2 notes),
-      // everything else is the source's. (Traversal may misread a changed version, Q3/Q4.)
+    if (hit.kind === 'header' && (rel === 8 || rel === 9)) {
+      // Reserved bytes are never checked on read (§2.2): the header is copied verbatim (§11.3.2 notes),
+      // everything else is the source's.
       expect(err).toBeNull();
       const firstTx = its.find((i) => i.kind === 'commit' && i.start > pos)!.tx![0];
       const want = dirFiles(src);
@@ -244,8 +245,9 @@ describe.each(variants)('bit flips, $name', ({ which, start }) => {
       expect(err, `flip at ${pos}`).toBeInstanceOf(ChecksumMismatchError); // framing intact, CRC fails
     } else if (hit.kind === 'header' && hit.start === 0 && rel < 6) {
       expect((err as Error).message).toMatch('no current segment'); // the stream opens without a header
-    } else if (hit.kind === 'header' && rel === 7) {
-      expect(err).toBeInstanceOf(InvalidDataError); // unsupported checksum algorithm
+    } else if (hit.kind === 'header' && (rel === 6 || rel === 7)) {
+      // Any other version or checksum algorithm would make the log unopenable (issue 16 §3).
+      expect(err, `flip at ${pos}`).toBeInstanceOf(StreamHeaderRefusedError);
     } else {
       // A damaged magic or length: checksum, "no current segment", maxCommitBytes, or a stream too short.
       expect(err instanceof InvalidDataError || err instanceof UnexpectedEofError, `flip at ${pos}: ${String(err)}`).toBe(
