@@ -3,7 +3,6 @@
  * it, rename it over the target, fsync the directory (Q19 FIX), so a crash leaves the old file or the
  * new one, never a mix. Used to compress and uncompress sealed segments.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ZstdSegmentFile } from '../compress/zstd-file.js';
@@ -12,17 +11,10 @@ import { FrameCompressor } from '../compress/zstd.js';
 import { fromSystemError } from '../errors.js';
 import { FsFile } from './fs-file.js';
 import type { StorageFile } from './repo.js';
+import { rewriteTempPath } from './temp-files.js';
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Bytes read from the source per write batch while rewriting. */
 const COPY_CHUNK = 1024 * 1024;
-
-function tempName(): string {
-  const bytes = randomBytes(6);
-  let s = '.tmp';
-  for (const b of bytes) s += ALPHANUMERIC[b % ALPHANUMERIC.length];
-  return s;
-}
 
 export function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -39,7 +31,7 @@ export function fsyncDir(dir: string): void {
 /** Writes `produce`'s output to a temp file and renames it over `target` durably. */
 function replaceAtomically(target: string, produce: (out: StorageFile) => void): void {
   const dir = path.dirname(target);
-  const tmp = path.join(dir, tempName());
+  const tmp = rewriteTempPath(target);
   const out = FsFile.open(tmp, 'wx');
   try {
     produce(out);

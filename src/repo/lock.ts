@@ -20,11 +20,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IoError, LockedError, fromSystemError, messageOf } from '../errors.js';
 import { debug } from '../debug.js';
+import { removeLeftoverTempFiles } from './temp-files.js';
 
 export const LOCK_FILE_NAME = 'commitlog.lock';
-
-/** Leftovers of the link-based lock that this one replaced (`.commitlog.lock.<12 hex digits>`). */
-const OLD_TEMP_NAME = /^\.commitlog\.lock\.[0-9a-f]{12}$/;
 
 /** Longest owner record read back; the holder writes well under 1 KiB. */
 const MAX_OWNER_BYTES = 4096;
@@ -124,25 +122,6 @@ function isCurrent(fd: number, lockPath: string): boolean {
   }
 }
 
-/** Removes temporary files the link-based lock of earlier versions could leave behind (a kill or ENOSPC). */
-function removeOldTempFiles(dir: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!OLD_TEMP_NAME.test(name)) continue;
-    debug('removing %s, left by an earlier lock attempt', name);
-    try {
-      fs.rmSync(path.join(dir, name), { force: true });
-    } catch (e) {
-      debug('could not remove %s: %s', name, messageOf(e));
-    }
-  }
-}
-
 /** Takes the lock of `dir` or throws `LockedError` (another descriptor holds it) or an I/O error. */
 export function acquireDirLock(dir: string): DirLock {
   const { flockSync } = flockImpl();
@@ -170,7 +149,8 @@ export function acquireDirLock(dir: string): DirLock {
       throw new IoError(`lock file ${lockPath} keeps being replaced while it is locked; is something deleting it?`);
     }
     writeOwner(fd, lockPath);
-    removeOldTempFiles(dir);
+    // Holding the lock, no other writer of this directory can be mid-rewrite: what is there is left over.
+    removeLeftoverTempFiles(dir);
     return heldLock(fd, lockPath);
   }
 }
