@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DurableLog } from '../src/index.js';
 import { durableChartSvg } from './chart.js';
@@ -140,7 +141,21 @@ function positiveOrZero(v: string, name: string): number {
 }
 
 type Mod = Record<string, any>;
-const load = async (name: string): Promise<Mod> => (await import(name)) as Mod;
+/**
+ * The peer stores live in bench/peers (their own package and lockfile, installed by `npm run
+ * bench:peers`), so a contributor's `npm ci` does not build them; better-sqlite3 is a runtime dependency.
+ */
+const PEERS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/peers/package.json');
+async function load(name: string): Promise<Mod> {
+  if (name === 'better-sqlite3') return (await import(name)) as Mod;
+  let resolved: string;
+  try {
+    resolved = createRequire(PEERS).resolve(name);
+  } catch {
+    throw new Error(`${name} is not installed: run \`npm run bench:peers\` (installs bench/peers)`);
+  }
+  return (await import(pathToFileURL(resolved).href)) as Mod;
+}
 
 function commitlog(): Store {
   let log: DurableLog | null = null;
