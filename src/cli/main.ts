@@ -24,7 +24,10 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of clog (stdb-commitlog)')
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
-    .hook('preAction', (cmd) => setDebug(Boolean(cmd.opts().debug)));
+    .hook('preAction', (cmd, action) => {
+      setDebug(Boolean(cmd.opts().debug));
+      running = action;
+    });
   registerInfo(program);
   registerVerify(program);
   registerDump(program);
@@ -38,7 +41,28 @@ export function buildProgram(): Command {
   registerReplayCommands(program);
   registerExport(program);
   registerChanges(program);
+  // Commander's own errors (unknown option, missing argument) in the same one-line form as ours.
+  for (const cmd of [program, ...allSubcommands(program)]) {
+    cmd.configureOutput({
+      outputError: (text, write) => write(usageLine(text.replace(/^error: /, '').trim(), cmd)),
+    });
+  }
   return program;
+}
+
+/** The command whose action is running, for the usage line of a `UsageError` it throws. */
+let running: Command | null = null;
+
+function allSubcommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allSubcommands(c)]);
+}
+
+/** `clog: MESSAGE [USAGE]` and the command's usage line. */
+function usageLine(message: string, cmd: Command | null): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  const usage = cmd ? `usage: ${names.join(' ')} ${cmd.usage()}\n` : '';
+  return `clog: ${message} [USAGE]\n${usage}`;
 }
 
 /** The package's version, read from its package.json (three levels above dist/src/cli/). */
@@ -62,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : EXIT_ERROR;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`clog: ${e.message}\n`);
+      process.stderr.write(usageLine(e.message, running));
       return EXIT_ERROR;
     }
     return reportError(e);

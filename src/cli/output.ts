@@ -16,7 +16,9 @@ export const EXIT_PROBLEMS = 1;
 /** Usage or I/O errors. */
 export const EXIT_ERROR = 2;
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
 
 let debugEnabled = false;
 export function setDebug(on: boolean): void {
@@ -26,10 +28,16 @@ export function setDebug(on: boolean): void {
 /** Prints an error as one line (with `code` for library errors); the stack only with --debug. */
 export function reportError(e: unknown): number {
   const err = e as Error;
-  const code = e instanceof CommitlogError ? ` [${e.code}]` : '';
-  process.stderr.write(`clog: ${err?.message ?? String(e)}${code}\n`);
+  process.stderr.write(`clog: ${err?.message ?? String(e)} [${errorCode(e)}]\n`);
   if (debugEnabled && err?.stack) process.stderr.write(err.stack + '\n');
   return isDataProblem(e) ? EXIT_PROBLEMS : EXIT_ERROR;
+}
+
+/** The bracketed code every error line ends with: the library's, a system call's (`ENOENT`), or INTERNAL. */
+function errorCode(e: unknown): string {
+  if (e instanceof CommitlogError) return e.code;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'INTERNAL';
 }
 
 /**
@@ -47,8 +55,12 @@ function isDataProblem(e: unknown): boolean {
   return false;
 }
 
-/** Parses a non-negative safe integer argument. */
+/**
+ * Parses a non-negative safe integer argument. `name` is an option's long name (shown as typed,
+ * `--from`) or, for the positional argument, `offset` (shown as `<offset>`).
+ */
 export function parseOffsetArg(value: string, name = 'offset'): number {
+  name = name === 'offset' ? '<offset>' : name.startsWith('-') ? name : `--${name}`;
   if (!/^[0-9]+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, got '${value}'`);
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new UsageError(`${name} ${value} exceeds Number.MAX_SAFE_INTEGER`);

@@ -188,7 +188,7 @@ describe('clog errors and exit codes', () => {
     expect(info.stderr).toBe(`clog: no such log directory: ${missing} [NOT_FOUND]\n`);
     expect(debug.stderr.split('\n')[0]).toBe(info.stderr.trim());
     expect(debug.stderr).toMatch(/\n\s+at /);
-    expect(badOffset.stderr).toBe("clog: from must be a non-negative integer, got 'ten'\n");
+    expect(badOffset.stderr).toBe("clog: --from must be a non-negative integer, got 'ten' [USAGE]\nusage: clog dump [options] <dir>\n");
     expect(fs.existsSync(missing)).toBe(false); // read-only commands do not create the directory
   });
 });

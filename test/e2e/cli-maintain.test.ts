@@ -153,7 +153,7 @@ describe('clog index rebuild', () => {
     expect(fs.existsSync(idxPath(dir, 0))).toBe(false);
     expect(fs.existsSync(idxPath(dir, 13))).toBe(true);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe('clog: no segment starts at 7\n');
+    expect(unknown.stderr).toBe('clog: no segment starts at 7 [USAGE]\nusage: clog index rebuild [options] <dir>\n');
   });
 });
 
