@@ -54,7 +54,7 @@ function transaction(i: number): string {
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 const rate = (count: number, seconds: number): string => `${n(Math.round(count / seconds))}/s`;
 
@@ -80,7 +80,7 @@ function write(dir: string, records: readonly string[]): void {
       `of ${RECORDS_PER_COMMIT}, epoch raised to 1 at offset ${n(EPOCH_CHANGE_AT)}; flushed and fsynced`,
   );
   console.log(`  max committed offset ${n(max ?? -1)}, ${mb(bytes)} on disk (segments and offset indexes)`);
-  console.log(`  write throughput: ${rate(RECORDS, s)} transactions, ${(bytes / s / 1e6).toFixed(0)} MB/s (${s.toFixed(2)} s)`);
+  console.log(`  write throughput: ${rate(RECORDS, s)} transactions, ${(bytes / s / 2 ** 20).toFixed(0)} MiB/s (${s.toFixed(2)} s)`);
 }
 
 function showLog(dir: string): void {
