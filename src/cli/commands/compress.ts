@@ -1,6 +1,6 @@
 /** `clog compress <dir>`: compresses sealed segments (seekable zstd) and reports the space saved. */
 import type { Command } from 'commander';
-import { type CompressResult, compressLog } from '../../api/ops.js';
+import { type CompressResult, type CompressedSegment, compressLog } from '../../api/ops.js';
 import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
 import { ttyProgress } from './verify.js';
 
@@ -21,6 +21,14 @@ function summary(r: CompressResult, dryRun: boolean, keepLast: number): string {
     `compressed ${r.compressed} segment${r.compressed === 1 ? '' : 's'}: ${formatBytes(r.bytesBefore)} -> ` +
     `${formatBytes(r.bytesAfter)}, saved ${formatBytes(r.saved)} (${pct}%); ${rest}`
   );
+}
+
+/** What happened to the segment just looked at, for the progress line (skips named as skips). */
+export function segmentDone(s: CompressedSegment, dryRun: boolean): string {
+  if (s.skipped === 'already-compressed') return `segment ${s.segment} skipped (already compressed)`;
+  if (s.skipped === 'kept') return `segment ${s.segment} skipped (kept plain)`;
+  if (dryRun) return `segment ${s.segment} would be compressed`;
+  return `segment ${s.segment} compressed (${formatBytes(s.before)} -> ${formatBytes(s.after)})`;
 }
 
 export function registerCompress(program: Command): void {
@@ -54,7 +62,7 @@ Examples:
           dryRun: flags.dryRun,
           onSegment: (done, total, s) => {
             saved += s.before - s.after;
-            progress.update(done, total, `segment ${s.segment}, saved ${formatBytes(saved)}`);
+            progress.update(done, total, `${segmentDone(s, flags.dryRun === true)}; saved ${formatBytes(saved)}`);
           },
         });
       } finally {
