@@ -51,6 +51,8 @@ export {
   type ChangesOptions,
   type DebeziumChange,
   type RowChange,
+  changeChunks,
+  changeChunksSync,
   changeLines,
   changeLinesSync,
   changes,

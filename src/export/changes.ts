@@ -17,6 +17,7 @@ import type { TableSchema } from '../replay/schema.js';
 import { AT, BinaryReader, type Row, product, rowCodec } from '../replay/stdb.js';
 import type { MajorVersion } from '../replay/system-tables.js';
 import { ReplayVisitor } from '../replay/visitor.js';
+import { JsonOut } from '../replay/bsatn-json.js';
 import { sleep } from './sleep.js';
 
 export interface ChangesOptions {
@@ -112,23 +113,43 @@ export function decodeCaller(inputs: Inputs): { caller: string; connectionId: st
 }
 
 /**
- * The changes of a log as JSON text, one `RowChange` per line without the newline: the same text as
- * `JSON.stringify(change)`, written without building the objects (what `clog changes` prints).
+ * The changes of a log as JSON lines, in chunks of whole lines (each ending in a newline, about
+ * 64 KiB): the bytes `clog changes` prints, the same as `JSON.stringify(change)` of each `RowChange`
+ * of `changesSync`, written without building the objects.
  */
-export function* changeLinesSync(source: LogSource, options: ChangesOptions = {}): Generator<string, void, undefined> {
-  const stream = new ChangeStream<string>(source, options, 'text');
+export function* changeChunksSync(source: LogSource, options: ChangesOptions = {}): Generator<Buffer, void, undefined> {
+  const stream = new ChangeStream<Buffer>(source, options, 'bytes');
   yield* stream.drain();
 }
 
-/** `changeLinesSync`, following the log like `changes`. */
-export async function* changeLines(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<string, void, undefined> {
-  const stream = new ChangeStream<string>(source, options, 'text');
+/** `changeChunksSync`, following the log like `changes`. */
+export async function* changeChunks(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+  const stream = new ChangeStream<Buffer>(source, options, 'bytes');
   for (;;) {
     yield* stream.drain();
     if (!options.follow || stream.finished || options.signal?.aborted) return;
     await sleep(options.pollMs ?? 500, options.signal);
     if (options.signal?.aborted) return;
   }
+}
+
+function* linesOf(chunk: Buffer): Generator<string, void, undefined> {
+  const text = chunk.toString('utf8');
+  for (let at = 0; at < text.length; ) {
+    const nl = text.indexOf('\n', at);
+    yield text.slice(at, nl);
+    at = nl + 1;
+  }
+}
+
+/** The lines of `changeChunksSync` one by one, without their newline. */
+export function* changeLinesSync(source: LogSource, options: ChangesOptions = {}): Generator<string, void, undefined> {
+  for (const chunk of changeChunksSync(source, options)) yield* linesOf(chunk);
+}
+
+/** The lines of `changeChunks` one by one, without their newline. */
+export async function* changeLines(source: LogSource, options: ChangesOptions = {}): AsyncGenerator<string, void, undefined> {
+  for await (const chunk of changeChunks(source, options)) yield* linesOf(chunk);
 }
 
 /** The changes of a log, synchronously, to its current end. */
@@ -148,12 +169,21 @@ export async function* changes(source: LogSource, options: ChangesOptions = {}):
   }
 }
 
-class ChangeStream<T extends RowChange | string> {
+const TX_OFFSET = Buffer.from('{"txOffset":');
+
+/** Output is handed over once this much is buffered (at a transaction's end). */
+const CHUNK_BYTES = 64 * 1024;
+
+class ChangeStream<T extends RowChange | Buffer> {
   private readonly visitor: ReplayVisitor;
   private readonly pending: T[] = [];
-  private readonly texts = new WeakMap<TableSchema, { row: RowText; insert: string; delete: string }>();
+  private readonly heads = new WeakMap<TableSchema, { insert: Buffer; delete: Buffer }>();
+  private readonly out = new JsonOut();
+  /** Where the output of the transaction being read starts (dropped if it fails). */
+  private txStart = 0;
+  private readonly serializers = new WeakMap<TableSchema, RowText>();
   private tailFor = -1;
-  private tail = '}';
+  private tail = Buffer.from('}\n');
   private readonly from: number;
   private readonly to: number;
   private readonly repo;
@@ -168,7 +198,7 @@ class ChangeStream<T extends RowChange | string> {
   constructor(
     source: LogSource,
     private readonly options: ChangesOptions,
-    mode: 'object' | 'text',
+    private readonly mode: 'object' | 'bytes',
   ) {
     if (typeof source === 'string' && !fs.statSync(source, { throwIfNoEntry: false })?.isDirectory()) {
       throw new NotFoundError(`no such log directory: ${source}`);
@@ -193,10 +223,22 @@ class ChangeStream<T extends RowChange | string> {
         this.callerOf = decodeCaller(inputs);
         this.tailFor = -1;
       },
+      ...(mode === 'bytes'
+        ? {
+            rowJson: {
+              out: this.out,
+              open: (op: 'insert' | 'delete', schema: TableSchema) => this.offset >= this.from && wanted(schema) && this.open(op, schema),
+              close: () => this.close(),
+            },
+          }
+        : {}),
+      // In bytes mode, the rows the replay decodes anyway (its schema tables) come here.
       onRow: (op, schema, row: Row) => {
         if (this.offset < this.from || !wanted(schema)) return;
-        if (mode === 'text') {
-          this.pending.push(this.line(op, schema, row) as T);
+        if (mode === 'bytes') {
+          this.open(op, schema);
+          this.out.text(this.rowText(schema)(row));
+          this.close();
           return;
         }
         const c: RowChange = {
@@ -215,15 +257,33 @@ class ChangeStream<T extends RowChange | string> {
     });
   }
 
-  /** `JSON.stringify` of the `RowChange` the object mode builds, key order included. */
-  private line(op: 'insert' | 'delete', schema: TableSchema, row: Row): string {
-    let t = this.texts.get(schema);
+  /** The serializer of decoded rows of `schema` (rows the replay decodes anyway). */
+  private rowText(schema: TableSchema): RowText {
+    let f = this.serializers.get(schema);
+    if (!f) this.serializers.set(schema, (f = rowTextSerializer(schema.columns)));
+    return f;
+  }
+
+  /**
+   * Writes the start of a change's line, up to its row: with the row and `close`, the bytes of
+   * `JSON.stringify` of the `RowChange` the object mode builds, key order included.
+   */
+  private open(op: 'insert' | 'delete', schema: TableSchema): true {
+    let t = this.heads.get(schema);
     if (!t) {
       const head = `,"tableId":${schema.tableId},"table":${JSON.stringify(schema.name)},"op":`;
-      t = { row: rowTextSerializer(schema.columns), insert: `${head}"insert","row":`, delete: `${head}"delete","row":` };
-      this.texts.set(schema, t);
+      t = { insert: Buffer.from(`${head}"insert","row":`), delete: Buffer.from(`${head}"delete","row":`) };
+      this.heads.set(schema, t);
     }
-    // The transaction's part is built once per transaction, not per row.
+    const out = this.out;
+    out.bytes(TX_OFFSET);
+    out.uint(this.offset);
+    out.bytes(op === 'insert' ? t.insert : t.delete);
+    return true;
+  }
+
+  /** The rest of the line after the row: the transaction's part, built once per transaction. */
+  private close(): void {
     if (this.tailFor !== this.offset) {
       this.tailFor = this.offset;
       let tail = '';
@@ -232,13 +292,27 @@ class ChangeStream<T extends RowChange | string> {
         const c = this.callerOf;
         if (c) tail += `,"caller":${JSON.stringify(c.caller)},"connectionId":${JSON.stringify(c.connectionId)},"timestamp":${JSON.stringify(c.timestamp)}`;
       }
-      this.tail = tail + '}';
+      // Encoded once per transaction, copied into every line of it.
+      this.tail = Buffer.from(tail + '}\n');
     }
-    return `{"txOffset":${this.offset}${op === 'insert' ? t.insert : t.delete}${t.row(row)}${this.tail}`;
+    this.out.bytes(this.tail);
   }
 
   /** Yields the changes of every complete commit after `last` that the log holds now. */
   *drain(): Generator<T, void, undefined> {
+    if (this.mode === 'object') return yield* this.drainCommits();
+    // Bytes: what the transactions before an error wrote is still handed over, then the error.
+    try {
+      yield* this.drainCommits();
+    } catch (e) {
+      this.out.len = this.txStart;
+      if (this.out.len > 0) yield this.out.take() as T;
+      throw e;
+    }
+    if (this.out.len > 0) yield this.out.take() as T;
+  }
+
+  private *drainCommits(): Generator<T, void, undefined> {
     if (this.finished) return;
     const it = commitIterator(this.repo, this.last + 1);
     try {
@@ -270,6 +344,11 @@ class ChangeStream<T extends RowChange | string> {
           if (this.pending.length > 0) {
             yield* this.pending;
             this.pending.length = 0;
+          }
+          this.txStart = this.out.len;
+          if (this.txStart >= CHUNK_BYTES) {
+            yield this.out.take() as T;
+            this.txStart = 0;
           }
         }
         if (reader.remaining !== 0) {

@@ -9,7 +9,7 @@ import { type Json, rowToJson, specialOf, toHex, valueToJson } from './json.js';
 
 type Field = (v: unknown) => string;
 
-function fieldText(type: AlgebraicType): Field {
+export function fieldText(type: AlgebraicType): Field {
   switch (type.tag) {
     case 'Bool':
       return (v) => (v ? 'true' : 'false');

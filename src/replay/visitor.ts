@@ -9,6 +9,7 @@
 import type { BufReader } from '../payload/buf-reader.js';
 import type { Inputs, TableId } from '../payload/txdata.js';
 import type { TxdataVisitor } from '../payload/visitor.js';
+import { type BsatnJson, JsonCursor, type JsonOut, bsatnJsonWriter } from './bsatn-json.js';
 import { ReplayError } from './errors.js';
 import { SchemaError, SchemaRegistry, type SchemaUse, type TableSchema } from './schema.js';
 import { BinaryReader, type Row } from './stdb.js';
@@ -39,7 +40,24 @@ export interface ReplayVisitorOptions {
   onRow?: (op: 'insert' | 'delete', schema: TableSchema, row: Row) => void;
   /** Called with each transaction's inputs (reducer name and arguments). */
   onInputs?: (inputs: Inputs) => void;
+  /**
+   * Takes, instead of `onRow`, the rows of tables that nothing keeps (`keep: 'meta'`, no store): each
+   * is written as JSON straight from its bytes (bsatn-json.ts) into the sink's output, between what
+   * `open` and `close` write. The change stream's fast path.
+   */
+  rowJson?: RowJsonSink;
 }
+
+export interface RowJsonSink {
+  readonly out: JsonOut;
+  /** Writes what precedes the row; false when the row is not wanted (it is read, its output dropped). */
+  open(op: 'insert' | 'delete', schema: TableSchema): boolean;
+  /** Writes what follows the row. */
+  close(op: 'insert' | 'delete', schema: TableSchema): void;
+}
+
+/** What `visitInsert`/`visitDelete` return for a row that went out as text (never kept, never read). */
+const NO_ROW: Row = Object.freeze({}) as Row;
 
 /** The tables whose rows a replay always keeps in memory. */
 export const META_TABLE_IDS: ReadonlySet<number> = new Set([ST_TABLE_ID, ST_COLUMN_ID, ST_VIEW_ID]);
@@ -127,6 +145,9 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
   private readonly store: RowStore | null;
   private readonly onRow: ReplayVisitorOptions['onRow'] | null;
   private readonly onInputs: ReplayVisitorOptions['onInputs'] | null;
+  private readonly rowJson: RowJsonSink | null;
+  private readonly jsonWriters = new WeakMap<TableSchema, BsatnJson | null>();
+  private readonly cursor = new JsonCursor();
 
   constructor(options: MajorVersion | 'all' | ReplayVisitorOptions = {}) {
     const o: ReplayVisitorOptions = typeof options === 'object' ? options : { version: options };
@@ -135,6 +156,7 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
     this.store = o.store ?? null;
     this.onRow = o.onRow ?? null;
     this.onInputs = o.onInputs ?? null;
+    this.rowJson = o.rowJson ?? null;
   }
 
   private *metaRows(metaTableId: number, use: SchemaUse): IterableIterator<Row> {
@@ -194,6 +216,7 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
   }
 
   visitInsert(tableId: TableId, reader: BufReader): Row {
+    if (this.rowJson !== null && this.rowAsJson(tableId, reader, 'insert')) return NO_ROW;
     const { schema, row, bytes } = this.readRow(tableId, reader, 'insert');
     const t = this.table(tableId);
     const key = t.keepsRows ? rowKey(bytes) : '';
@@ -211,6 +234,7 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
   }
 
   visitDelete(tableId: TableId, reader: BufReader): Row {
+    if (this.rowJson !== null && this.rowAsJson(tableId, reader, 'delete')) return NO_ROW;
     const { schema, row, bytes } = this.readRow(tableId, reader, 'delete');
     const t = this.table(tableId);
     // A row the log never inserted (e.g. sequence rows the engine rewrites at startup) changes nothing.
@@ -267,6 +291,52 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
     }
   }
 
+  /**
+   * A row of a table nothing keeps, written as JSON to the sink and counted; false (the reader
+   * untouched) where the row must be decoded: the schema tables, kept tables, a store, repeated names.
+   */
+  private rowAsJson(tableId: number, reader: BufReader, use: SchemaUse): boolean {
+    if (META_TABLE_IDS.has(tableId) || this.store !== null) return false;
+    const t = this.table(tableId);
+    if (t.keepsRows) return false;
+    const schema = this.schemaOf(tableId, use);
+    let writer = this.jsonWriters.get(schema);
+    if (writer === undefined) this.jsonWriters.set(schema, (writer = bsatnJsonWriter(schema.columns)));
+    if (writer === null) return false;
+    const sink = this.rowJson!;
+    const out = sink.out;
+    const c = this.cursor;
+    c.use(reader.bytes);
+    const start = reader.pos;
+    c.pos = start;
+    const mark = out.len;
+    const wanted = sink.open(use, schema);
+    try {
+      writer(c, out);
+    } catch (e) {
+      out.len = mark;
+      throw this.undecodable(tableId, schema, use, start, e);
+    }
+    if (wanted) sink.close(use, schema);
+    else out.len = mark;
+    reader.skip(c.pos - start);
+    if (use === 'insert') t.insert('', NO_ROW);
+    else t.countDelete(true);
+    this.names.set(tableId, schema.name);
+    return true;
+  }
+
+  private undecodable(tableId: number, schema: TableSchema, use: SchemaUse, start: number, e: unknown): ReplayError {
+    const msg = e instanceof Error ? e.message : String(e);
+    return new ReplayError(
+      'Damaged',
+      this.offset,
+      `${use === 'insert' ? 'inserted' : 'deleted'} row of table ${tableId} (${schema.name}) at byte ${start} of the commit's records does not decode: ${msg}`,
+      tableId,
+      { cause: e },
+    );
+  }
+
   private readRow(tableId: number, reader: BufReader, use: SchemaUse): { schema: TableSchema; row: Row; bytes: Uint8Array } {
     const schema = this.schemaOf(tableId, use);
     if (this.binBytes !== reader.bytes) {
@@ -279,14 +349,7 @@ export class ReplayVisitor implements TxdataVisitor<Row> {
     try {
       row = schema.codec.decode(this.bin);
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new ReplayError(
-        'Damaged',
-        this.offset,
-        `${use === 'insert' ? 'inserted' : 'deleted'} row of table ${tableId} (${schema.name}) at byte ${start} of the commit's records does not decode: ${msg}`,
-        tableId,
-        { cause: e },
-      );
+      throw this.undecodable(tableId, schema, use, start, e);
     }
     const bytes = reader.getSlice(this.bin.offset - start);
     return { schema, row, bytes };
