@@ -1,7 +1,7 @@
 /** `clog info <dir>`: the segments of a log with their sizes, offsets, epochs, versions, compression and index coverage. */
 import type { Command } from 'commander';
 import { type LogInfo, type SegmentInfo, logInfo } from '../../api/ops.js';
-import { formatBytes } from '../output.js';
+import { formatBytes, noteIfNoSegments } from '../output.js';
 
 function range(lo: number | null, hi: number | null): string {
   if (lo === null || hi === null) return '-';
@@ -27,7 +27,7 @@ function render(info: LogInfo): string {
   const t = info.totals;
   const head =
     `${info.dir}: ${t.segments} segment${t.segments === 1 ? '' : 's'} (${t.compressedSegments} compressed), ` +
-    `${formatBytes(t.bytes)} on disk, ${t.commits} commits, offsets ${range(t.minTxOffset, t.maxTxOffset)}, ` +
+    `${formatBytes(t.allocated)} on disk (${formatBytes(t.bytes)} apparent size), ${t.commits} commits, offsets ${range(t.minTxOffset, t.maxTxOffset)}, ` +
     `max epoch ${t.maxEpoch ?? '-'}`;
   if (info.segments.length === 0) return head;
   const rows = [['SEGMENT', 'FILE', 'DATA', 'ZSTD', 'VERSION', 'COMMITS', 'OFFSETS', 'EPOCHS', 'INDEX']];
@@ -57,7 +57,9 @@ export function registerInfo(program: Command): void {
     .addHelpText(
       'after',
       `
-FILE is the size on disk, DATA the (decompressed) segment size. INDEX shows the offset index entries
+'on disk' is the space allocated to segments and index files, 'apparent size' the sum of their lengths
+(index files are sparse: created at full capacity, allocated as entries are written). FILE is the
+length of the segment file, DATA the (decompressed) segment size. INDEX shows the offset index entries
 used out of its capacity and how far into the segment the last entry reaches. A damaged segment is
 described up to the damage.
 
@@ -67,6 +69,8 @@ Examples:
     )
     .action((dir: string, flags: { json?: boolean }) => {
       const info = logInfo(dir);
+      // The empty summary is still printed (stdout stays parseable); stderr says there was nothing.
+      if (info.segments.length === 0) noteIfNoSegments(dir);
       process.stdout.write((flags.json ? JSON.stringify(info) : render(info)) + '\n');
     });
 }
