@@ -14,7 +14,13 @@ import { registerServe } from './commands/serve.js';
 import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReplayCommands } from './commands/tables.js';
-import { EXIT_ERROR, UsageError, reportError, setDebug } from './output.js';
+import { EXIT_ERROR, UsageError, noteIfNoSegments, reportError, setDebug } from './output.js';
+
+/**
+ * Commands whose first argument is a log directory and that note a directory without segments on
+ * stderr before running (`verify`, `serve` and `mirror` do it themselves: verify fails on it; `export` refuses such a directory).
+ */
+const NOTE_EMPTY = new Set(['info', 'dump', 'tail', 'tables', 'rows', 'changes', 'compress', 'prune', 'reset-to']);
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,7 +30,12 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of clog (stdb-commitlog)')
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
-    .hook('preAction', (cmd) => setDebug(Boolean(cmd.opts().debug)));
+    .hook('preAction', (cmd) => setDebug(Boolean(cmd.opts().debug)))
+    // Issue 17 §3: a directory without segments is said plainly, never shown as a healthy empty log.
+    .hook('preAction', (_cmd, action) => {
+      const dir = action.args[0];
+      if (NOTE_EMPTY.has(action.name()) && action.parent === program && dir !== undefined) noteIfNoSegments(dir);
+    });
   registerInfo(program);
   registerVerify(program);
   registerDump(program);

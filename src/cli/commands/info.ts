@@ -1,7 +1,7 @@
 /** `clog info <dir>`: the segments of a log with their sizes, offsets, epochs, versions, compression and index coverage. */
 import type { Command } from 'commander';
 import { type LogInfo, type SegmentInfo, logInfo } from '../../api/ops.js';
-import { formatBytes, noteIfNoSegments } from '../output.js';
+import { formatBytes } from '../output.js';
 
 function range(lo: number | null, hi: number | null): string {
   if (lo === null || hi === null) return '-';
@@ -69,8 +69,6 @@ Examples:
     )
     .action((dir: string, flags: { json?: boolean }) => {
       const info = logInfo(dir);
-      // The empty summary is still printed (stdout stays parseable); stderr says there was nothing.
-      if (info.segments.length === 0) noteIfNoSegments(dir);
       process.stdout.write((flags.json ? JSON.stringify(info) : render(info)) + '\n');
     });
 }
