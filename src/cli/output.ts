@@ -120,11 +120,14 @@ export class Progress {
 
 /**
  * A one-line status for open-ended work with no total (`mirror --follow`): rewritten in place on a
- * TTY, else a plain line at most once a second.
+ * TTY, else a plain line at most once a second, the latest text last (so a log that went quiet shows
+ * where the copy stands, not where it was a second before).
  */
 export class StatusLine {
   private lastLine = 0;
   private shown = false;
+  private pending: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
@@ -134,14 +137,25 @@ export class StatusLine {
       this.shown = true;
       return;
     }
-    const now = Date.now();
-    if (now - this.lastLine >= 1000) {
-      this.lastLine = now;
-      this.stream.write(text + '\n');
-    }
+    const wait = this.lastLine + 1000 - Date.now();
+    if (wait <= 0) return this.print(text);
+    this.pending = text;
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      if (this.pending !== null) this.print(this.pending);
+    }, wait).unref();
+  }
+
+  private print(text: string): void {
+    this.pending = null;
+    this.lastLine = Date.now();
+    this.stream.write(text + '\n');
   }
 
   stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending !== null) this.print(this.pending);
     if (this.shown) this.stream.write('\n');
     this.shown = false;
   }

@@ -92,7 +92,7 @@ Examples:
       let commits = 0;
       const onProgress = (range: { start: number; end: number }, bytes: number): void => {
         commits++;
-        const run = `${commits} commits (${formatBytes(bytes)}) this run`;
+        const run = `${commits} commits, ${formatBytes(bytes)} received this run`;
         if (progress) progress.update(range.end, run);
         // No total: the source keeps growing. Where the copy is, what this run did, and that it goes on.
         else status!.update(`mirror: following ${source}: at offset ${range.end - 1}; ${run}; Ctrl-C stops`);
