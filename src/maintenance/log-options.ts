@@ -15,6 +15,7 @@
  * Values given by the caller win. Read-only, and bounded: at most `SAMPLED_GAPS` gaps are scanned.
  */
 import { FRAMING_LEN } from '../codec/commit.js';
+import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { IndexFile, INDEX_ENTRY_LEN } from '../offset-index/index-file.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../options.js';
 import type { FsRepo } from '../repo/fs.js';
@@ -103,25 +104,31 @@ interface Sample {
   commits: Array<{ tx: number; pos: number; len: number }>;
   /** The entries from there on. */
   expected: Array<[number, number]>;
+  /** The entries whose spacing bounds the interval. */
+  pairs: Array<[number, number]>;
   indexFull: boolean;
   scanned: number;
 }
 
 /**
- * The newest entries of a segment (each after another entry: just before the commit at such an
- * entry's position the writer's state is known, reset by the previous append) and the commits from
- * the first of them on, or null if the index has too few entries.
+ * Entries of a segment and the commits they were chosen from, replayable from a known writer state:
+ * the segment's start (a writer creating a segment starts fresh) when all its entries fit the sample,
+ * else an entry with a predecessor (just before the commit at such an entry's position the state was
+ * reset by the previous append). Null if the index has no entry.
  */
 function sampleSegment(repo: FsRepo, segment: number, entries: Entries, budget: number): Sample | null {
   const all = entries.pairs;
-  if (all.length < 3) return null;
+  if (all.length === 0) return null;
   const lastPos = all[all.length - 1]![1];
   let s = all.length - 1;
-  while (s > 1 && all.length - s <= SAMPLED_GAPS && lastPos - all[s - 1]![1] <= budget) s--;
+  while (s > 0 && all.length - s <= SAMPLED_GAPS && lastPos - all[s - 1]![1] <= budget) s--;
+  if (s === 0 && all.length - 1 > SAMPLED_GAPS) s = 1;
+  if (s > 0 && s === all.length - 1 && all.length < 3) return null;
   const expected = all.slice(s);
   const commits: Sample['commits'] = [];
   let scanned = 0;
-  for (const ev of scanSegment(repo, segment, { startAt: expected[0]![1] })) {
+  const startAt = s === 0 ? SEGMENT_HEADER_LEN : expected[0]![1];
+  for (const ev of scanSegment(repo, segment, { startAt })) {
     if (ev.type === 'problem') break; // replay what was read; a torn tail is not the writer's doing
     if (ev.type !== 'commit') continue;
     const len = FRAMING_LEN + ev.commit.records.length;
@@ -129,35 +136,45 @@ function sampleSegment(repo: FsRepo, segment: number, entries: Entries, budget: 
     scanned += len;
     if (scanned > budget && ev.byteOffset > lastPos) break;
   }
-  return { commits, expected, indexFull: all.length >= entries.capacity, scanned };
+  // Pairs of entries after the first: entry 1 may follow bytes counted before any candidate (QUIRK Q12).
+  const pairs = s === 0 ? expected.slice(1) : expected;
+  return { commits, expected, pairs, indexFull: all.length >= entries.capacity, scanned };
 }
 
 /**
- * The interval that reproduces every sample's entries, and no entry after them, or null. Bounds first,
- * from the gaps (`gap - lastCommitLen < interval <= gap`), then the likeliest values in them are
- * replayed: the default, powers of two, multiples of 1000, the bounds.
+ * The interval that reproduces the most samples' entries (and no entry after them), or null if it
+ * reproduces none. A sample may not replay at all: a writer that reopened its segment midway started
+ * afresh there. Candidates come from each sample's bounds (`gap - lastCommitLen < interval <= gap`
+ * between entries): the default first, then powers of two, multiples of 1000, the bounds.
  */
 function inferInterval(samples: Sample[]): number | null {
-  let lo = 0;
-  let hi = Number.MAX_SAFE_INTEGER;
-  for (const { commits, expected } of samples) {
+  const candidates = new Set([DEFAULT_OPTIONS.offsetIndexIntervalBytes]);
+  for (const { commits, pairs } of samples) {
     const endingAt = new Map(commits.map((c) => [c.pos + c.len, c.len]));
-    for (let i = 1; i < expected.length; i++) {
-      const gap = expected[i]![1] - expected[i - 1]![1];
-      const lastLen = endingAt.get(expected[i]![1]);
-      if (lastLen === undefined || gap <= 0) return null; // not the writer's spacing
+    let lo = 0;
+    let hi = 2 ** 40;
+    for (let i = 1; i < pairs.length; i++) {
+      const gap = pairs[i]![1] - pairs[i - 1]![1];
+      const lastLen = endingAt.get(pairs[i]![1]) ?? 0;
       lo = Math.max(lo, gap - lastLen);
       hi = Math.min(hi, gap);
     }
+    if (lo >= hi) continue;
+    for (let p = 2 ** Math.floor(Math.log2(hi)), k = 0; p > lo && p >= 1 && k < 40; p /= 2, k++) candidates.add(p);
+    for (let m = Math.floor(hi / 1000) * 1000, k = 0; m > lo && m > 0 && k < 8; m -= 1000, k++) candidates.add(m);
+    if (hi < 2 ** 40) candidates.add(hi);
+    candidates.add(lo + 1);
   }
-  if (lo >= hi) return null;
-  const candidates = [DEFAULT_OPTIONS.offsetIndexIntervalBytes];
-  for (let p = 2 ** Math.floor(Math.log2(hi)); p > lo; p /= 2) candidates.push(p);
-  for (let m = Math.floor(hi / 1000) * 1000, k = 0; m > lo && m > 0 && k < 8; m -= 1000, k++) candidates.push(m);
-  candidates.push(hi, lo + 1);
-  return (
-    candidates.find((c) => c > lo && c <= hi && samples.every((s) => replays(s.commits, s.expected, c, s.indexFull))) ?? null
-  );
+  let best: number | null = null;
+  let bestScore = 0;
+  for (const c of candidates) {
+    const score = samples.filter((s) => replays(s.commits, s.expected, c, s.indexFull)).length;
+    if (score > bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 /** Whether the writer's rule with `interval`, started fresh at the first commit, places exactly `expected`. */
@@ -168,12 +185,13 @@ function replays(
   indexFull: boolean,
 ): boolean {
   let n = 0;
+  // As OffsetIndexWriter: tx 0 is "no candidate" (QUIRK Q12), yet its bytes count.
   let candidate: { tx: number; pos: number } | null = null;
   let since = 0;
   for (const c of commits) {
     since += c.len;
-    candidate ??= { tx: c.tx, pos: c.pos };
-    if (since < interval) continue;
+    if (candidate === null || candidate.tx === 0) candidate = { tx: c.tx, pos: c.pos };
+    if (candidate.tx === 0 || since < interval) continue;
     if (n >= expected.length) return indexFull; // an entry the file lacks (unless it had no room)
     const e = expected[n]!;
     if (e[0] !== candidate.tx || e[1] !== candidate.pos) return false;
