@@ -109,8 +109,14 @@ const OFFSET_RE = /^[0-9]{1,16}$/;
 
 class BadRequest extends Error {}
 
+/** `sourceLogOptions` of a log, recomputed only when its newest segment changes (it reads index files and scans a little). */
+interface OptionsCache {
+  segment: number | undefined;
+  value: SourceLogOptions;
+}
+
 /** Meta of a directory read without a writer; a torn newest commit counts as not yet there. */
-export function logMeta(dir: string, logOptions?: LogServerOptions['logOptions']): LogMeta {
+export function logMeta(dir: string, logOptions?: LogServerOptions['logOptions'], cache?: { current: OptionsCache | null }): LogMeta {
   const segments = existingSegmentOffsets(dir);
   let meta: SegmentMetadata | null;
   try {
@@ -125,8 +131,20 @@ export function logMeta(dir: string, logOptions?: LogServerOptions['logOptions']
     maxCommittedOffset: max,
     epoch: meta?.maxEpoch ?? 0,
     segments,
-    logOptions: sourceLogOptions(dir, logOptions),
+    logOptions: cachedOptions(dir, segments[segments.length - 1], logOptions, cache),
   };
+}
+
+function cachedOptions(
+  dir: string,
+  newest: number | undefined,
+  given: LogServerOptions['logOptions'],
+  cache: { current: OptionsCache | null } | undefined,
+): SourceLogOptions {
+  if (cache?.current && cache.current.segment === newest && newest !== undefined) return cache.current.value;
+  const value = sourceLogOptions(dir, given);
+  if (cache) cache.current = { segment: newest, value };
+  return value;
 }
 
 function parseOffset(params: URLSearchParams, name: string): number | undefined {
@@ -291,6 +309,7 @@ export function createLogServer(options: LogServerOptions): http.Server {
   // would otherwise create it.
   openLogDir(options.dir);
   const full = { ...options, ...limits };
+  const optionsCache: { current: OptionsCache | null } = { current: null };
   const slots: StreamSlots = { active: 0, refused: 0, stalled: 0 };
   const guard = new ConnectionGuard({ maxConnections: limits.maxConnections, headersTimeoutMs: limits.headersTimeoutMs, maxPipelined: MAX_PIPELINED });
 
@@ -306,7 +325,7 @@ export function createLogServer(options: LogServerOptions): http.Server {
         return sendJson(res, 405, { error: 'method not allowed' });
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname === '/v1/meta') return sendJson(res, 200, logMeta(options.dir, options.logOptions));
+      if (url.pathname === '/v1/meta') return sendJson(res, 200, logMeta(options.dir, options.logOptions, optionsCache));
       if (url.pathname === '/v1/log') return await streamLog(req, res, full, slots, url.searchParams);
       return sendJson(res, 404, { error: 'not found' });
     } catch (e) {
