@@ -20,7 +20,7 @@ import { EXIT_ERROR, UsageError, noteIfNoSegments, reportError, setDebug } from 
  * Commands whose first argument is a log directory and that note a directory without segments on
  * stderr before running (`verify`, `serve` and `mirror` do it themselves: verify fails on it; `export` refuses such a directory).
  */
-const NOTE_EMPTY = new Set(['info', 'dump', 'tail', 'tables', 'rows', 'changes', 'compress', 'prune', 'reset-to']);
+const NOTE_EMPTY = new Set(['info', 'dump', 'tail', 'tables', 'rows', 'changes', 'compress', 'prune', 'reset-to', 'index rebuild']);
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -34,7 +34,8 @@ export function buildProgram(): Command {
     // Issue 17 §3: a directory without segments is said plainly, never shown as a healthy empty log.
     .hook('preAction', (_cmd, action) => {
       const dir = action.args[0];
-      if (NOTE_EMPTY.has(action.name()) && action.parent === program && dir !== undefined) noteIfNoSegments(dir);
+      const name = action.parent === program ? action.name() : `${action.parent?.name()} ${action.name()}`;
+      if (NOTE_EMPTY.has(name) && dir !== undefined) noteIfNoSegments(dir);
     });
   registerInfo(program);
   registerVerify(program);
