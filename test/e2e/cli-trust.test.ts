@@ -252,6 +252,28 @@ describe('a directory without segments is reported, and verify fails on it (§3)
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('a missing directory is NOT_FOUND, exit 2, for every command, and is never created', async () => {
+    const dir = fresh('missing');
+    for (const args of [
+      ['info', dir],
+      ['verify', dir],
+      ['verify', dir, '--allow-empty'],
+      ['dump', dir],
+      ['tail', dir],
+      ['tables', dir],
+      ['changes', dir],
+      ['compress', dir],
+      ['prune', dir, '--before', '5'],
+      ['reset-to', dir, '5', '--yes', '--allow-empty'],
+      ['index', 'rebuild', dir],
+    ]) {
+      const r = await clog(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/no such log directory: .* \[NOT_FOUND\]/);
+    }
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
   it('a log with segments gets no such note', async () => {
     const { dir } = generatedLog(root, `gen-${++n}`);
     const r = await clog('info', dir);
