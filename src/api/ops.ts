@@ -2,7 +2,8 @@
  * `stdb-commitlog/ops` (alias `stdb-commitlog/maintenance`): the maintenance operations behind `clog`
  * (verify, info, dump, compress, prune, reset, index rebuild) and the format-level access they use.
  */
-export { type LogDirListing, type SegmentFileEntry, listLogDir, openLogDir } from '../maintenance/log-dir.js';
+export { type LogDirListing, type SegmentFileEntry, listLogDir, noSegmentsMessage, openLogDir } from '../maintenance/log-dir.js';
+export { type LogOptionSource, type SourceLogOptions, sourceLogOptions } from '../maintenance/log-options.js';
 export { type ScanEvent, type ScanOptions, type ScanProblemKind, scanSegment } from '../maintenance/segment-scan.js';
 export { type IndexProblem, type IndexSummary, IndexCheck } from '../maintenance/index-check.js';
 export { type Problem, type ProblemKind, type VerifyOptions, type VerifyResult, verifyLog } from '../maintenance/verify.js';

@@ -14,7 +14,13 @@ import { registerServe } from './commands/serve.js';
 import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReplayCommands } from './commands/tables.js';
-import { EXIT_ERROR, UsageError, reportError, setDebug } from './output.js';
+import { EXIT_ERROR, UsageError, noteIfNoSegments, reportError, setDebug } from './output.js';
+
+/**
+ * Commands whose first argument is a log directory and that note a directory without segments on
+ * stderr before running (`verify`, `serve` and `mirror` do it themselves: verify fails on it; `export` refuses such a directory).
+ */
+const NOTE_EMPTY = new Set(['info', 'dump', 'tail', 'tables', 'rows', 'changes', 'compress', 'prune', 'reset-to', 'index rebuild']);
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,6 +33,12 @@ export function buildProgram(): Command {
     .hook('preAction', (cmd, action) => {
       setDebug(Boolean(cmd.opts().debug));
       running = action;
+    })
+    // Issue 17 §3: a directory without segments is said plainly, never shown as a healthy empty log.
+    .hook('preAction', (_cmd, action) => {
+      const dir = action.args[0];
+      const name = action.parent === program ? action.name() : `${action.parent?.name()} ${action.name()}`;
+      if (NOTE_EMPTY.has(name) && dir !== undefined) noteIfNoSegments(dir);
     });
   registerInfo(program);
   registerVerify(program);

@@ -9,6 +9,7 @@ import {
   TraversalIoError,
   UnexpectedEofError,
 } from '../index.js';
+import { noSegmentsMessage } from '../api/ops.js';
 
 export const EXIT_OK = 0;
 /** The command ran and found problems (e.g. `verify`). */
@@ -53,6 +54,28 @@ function isDataProblem(e: unknown): boolean {
     if (c instanceof CommitlogError && c.code === 'TXDATA_DECODE') return true;
   }
   return false;
+}
+
+/**
+ * The rule for a directory without segments (issue 17 §3): a command reading a log says so on stderr,
+ * `clog: no commitlog segments (*.stdb.log) in DIR`, and goes on (it has nothing to show); only
+ * `verify`, whose exit code vouches for the log, fails (exit 1) unless `--allow-empty`. Returns the
+ * message (null when there are segments). A missing or unreadable directory is left to the command
+ * itself, which refuses it (exit 2).
+ */
+export function noteIfNoSegments(dir: string): string | null {
+  const message = noSegments(dir);
+  if (message !== null) process.stderr.write(`clog: ${message}\n`);
+  return message;
+}
+
+/** `noteIfNoSegments` without the note. */
+export function noSegments(dir: string): string | null {
+  try {
+    return noSegmentsMessage(dir);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -104,6 +127,49 @@ export class Progress {
 
   stop(): void {
     this.bar?.stop();
+  }
+}
+
+/**
+ * A one-line status for open-ended work with no total (`mirror --follow`): rewritten in place on a
+ * TTY, else a plain line at most once a second, the latest text last (so a log that went quiet shows
+ * where the copy stands, not where it was a second before).
+ */
+export class StatusLine {
+  private lastLine = 0;
+  private shown = false;
+  private pending: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  update(text: string): void {
+    if (this.stream.isTTY) {
+      this.stream.write(`\r\x1b[K${text}`);
+      this.shown = true;
+      return;
+    }
+    const wait = this.lastLine + 1000 - Date.now();
+    if (wait <= 0) return this.print(text);
+    this.pending = text;
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      if (this.pending !== null) this.print(this.pending);
+    }, wait).unref();
+  }
+
+  private print(text: string): void {
+    this.pending = null;
+    this.lastLine = Date.now();
+    this.stream.write(text + '\n');
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending !== null) this.print(this.pending);
+    if (this.shown) this.stream.write('\n');
+    this.shown = false;
   }
 }
 

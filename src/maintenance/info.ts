@@ -3,9 +3,9 @@
  * decompressed sizes, offsets, epochs, format version, compression, offset index coverage. Read-only;
  * a damaged segment is described up to the damage, with the reason in `error` (`verify` says more).
  */
-import { segmentFileName } from '../repo/repo.js';
+import { indexFileName, segmentFileName } from '../repo/repo.js';
 import { type IndexSummary, IndexCheck } from './index-check.js';
-import { fileSize, listLogDir, openLogDir } from './log-dir.js';
+import { fileAllocated, fileSize, listLogDir, openLogDir } from './log-dir.js';
 import { scanSegment } from './segment-scan.js';
 
 export interface SegmentIndexInfo extends IndexSummary {
@@ -17,8 +17,10 @@ export interface SegmentInfo {
   /** First offset (from the file name). */
   segment: number;
   file: string;
-  /** Length of the file on disk. */
+  /** Length of the file (its apparent size). */
   bytes: number;
+  /** Disk blocks allocated to the segment and its index file, bytes (sparse index files take less than their length). */
+  allocated: number;
   /** Length of the segment's content: the decompressed length for a compressed segment. */
   size: number;
   compressed: boolean;
@@ -43,8 +45,10 @@ export interface LogInfo {
   totals: {
     segments: number;
     compressedSegments: number;
-    /** Bytes on disk of segments and index files. */
+    /** Apparent size (file lengths) of segments and index files. */
     bytes: number;
+    /** Disk space allocated to segments and index files (`st_blocks × 512`): what they take on disk. */
+    allocated: number;
     /** Decompressed segment bytes. */
     size: number;
     commits: number;
@@ -67,6 +71,7 @@ export function logInfo(dir: string): LogInfo {
       segments: segments.length,
       compressedSegments: segments.filter((s) => s.compressed).length,
       bytes: segments.reduce((sum, s) => sum + s.bytes + (s.index?.bytes ?? 0), 0),
+      allocated: segments.reduce((sum, s) => sum + s.allocated, 0),
       size: segments.reduce((sum, s) => sum + s.size, 0),
       commits: segments.reduce((sum, s) => sum + s.commits, 0),
       minTxOffset: withCommits.length > 0 ? withCommits[0]!.minTxOffset : null,
@@ -82,6 +87,7 @@ function segmentInfo(repo: ReturnType<typeof openLogDir>, segment: number): Segm
     segment,
     file,
     bytes: fileSize(repo.root, file) ?? 0,
+    allocated: (fileAllocated(repo.root, file) ?? 0) + (fileAllocated(repo.root, indexFileName(segment)) ?? 0),
     size: 0,
     compressed: false,
     version: null,

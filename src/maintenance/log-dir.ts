@@ -80,6 +80,20 @@ export function listLogDir(dir: string): LogDirListing {
   };
 }
 
+/**
+ * Bytes of disk blocks allocated to a file (`st_blocks × 512`), or null if it does not exist. Differs
+ * from the length for sparse files: an index file is created at full capacity but holds blocks only
+ * where entries were written.
+ */
+export function fileAllocated(dir: string, name: string): number | null {
+  try {
+    return fs.statSync(path.join(dir, name)).blocks * 512;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fromSystemError(e, `stat ${path.join(dir, name)}`);
+  }
+}
+
 /** Size of a file in the log directory, or null if it does not exist. */
 export function fileSize(dir: string, name: string): number | null {
   try {
@@ -88,4 +102,17 @@ export function fileSize(dir: string, name: string): number | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw fromSystemError(e, `stat ${path.join(dir, name)}`);
   }
+}
+
+/**
+ * The one wording for a directory the readers find no segment in (issue 17 §3): every command says
+ * it, so an empty or mistyped directory is never mistaken for an empty but healthy log.
+ */
+export function noSegmentsMessage(dir: string, listing: LogDirListing = listLogDir(dir)): string | null {
+  if (listing.offsets.length > 0) return null;
+  const skipped = listing.segmentFiles.length;
+  return (
+    `no commitlog segments (*.stdb.log) in ${dir}` +
+    (skipped > 0 ? ` (${skipped} file${skipped === 1 ? '' : 's'} named *.stdb.log that readers skip: see 'clog verify')` : '')
+  );
 }

@@ -7,7 +7,9 @@
 import { checkU64Input } from '../codec/u64.js';
 import type { FsRepo } from '../repo/fs.js';
 import { indexFileName, segmentFileName } from '../repo/repo.js';
+import { InvalidInputError } from '../errors.js';
 import { fileSize, openLogDir } from './log-dir.js';
+import { scanSegment } from './segment-scan.js';
 
 export interface PrunedSegment {
   segment: number;
@@ -25,26 +27,39 @@ export interface PruneResult {
   bytes: number;
   /** First offset of the log afterwards (the first kept segment), null for an empty log. */
   firstKeptSegment: number | null;
+  /**
+   * Segments go and no kept segment holds a commit: the log would be empty of commits (the newest
+   * segment, always kept, is then one a writer created and never wrote to).
+   */
+  leavesEmpty: boolean;
 }
 
 /**
  * Segments are identified by name: segment `i` holds offsets `[name(i), name(i + 1))`, as traversal
  * assumes when it picks segments (SPEC §7.1). Without `execute` nothing is deleted (a dry run).
+ * Deleting every commit (`leavesEmpty`) is refused with `InvalidInputError` unless `allowEmpty`.
  */
-export function pruneLog(dir: string, before: number, options: { execute?: boolean } = {}): PruneResult {
+export function pruneLog(dir: string, before: number, options: { execute?: boolean; allowEmpty?: boolean } = {}): PruneResult {
+  const allowEmpty = options.allowEmpty === true;
   checkU64Input(before, 'before');
   const repo = openLogDir(dir);
-  if (!options.execute) return prune(repo, before, false);
+  if (!options.execute) return prune(repo, before, false, allowEmpty);
   // Deleting segments is writing (SPEC §11A): decide and delete under the single-writer lock.
   const lock = repo.lock();
   try {
-    return prune(repo, before, true);
+    return prune(repo, before, true, allowEmpty);
   } finally {
     lock.release();
   }
 }
 
-function prune(repo: FsRepo, before: number, execute: boolean): PruneResult {
+/** Whether a segment has at least one readable commit (stops at the first). */
+function holdsCommit(repo: FsRepo, segment: number): boolean {
+  for (const ev of scanSegment(repo, segment)) if (ev.type === 'commit') return true;
+  return false;
+}
+
+function prune(repo: FsRepo, before: number, execute: boolean, allowEmpty: boolean): PruneResult {
   // Duplicate listings (`5.stdb.log` next to the 20-digit name, QUIRK Q36) are one segment.
   const offsets = [...new Set(repo.existingOffsets())];
   const segments: PrunedSegment[] = [];
@@ -55,8 +70,15 @@ function prune(repo: FsRepo, before: number, execute: boolean): PruneResult {
     const bytes = (fileSize(repo.root, segmentFileName(segment)) ?? 0) + (fileSize(repo.root, indexFileName(segment)) ?? 0);
     segments.push({ segment, end, bytes });
   }
+  const leavesEmpty = segments.length > 0 && !offsets.slice(segments.length).some((o) => holdsCommit(repo, o));
+  if (execute && leavesEmpty && !allowEmpty) {
+    throw new InvalidInputError(
+      `pruning before ${before} would leave the log without commits (the kept segments hold none); allowEmpty permits it`,
+    );
+  }
   if (execute) for (const s of segments) repo.removeSegment(s.segment);
   return {
+    leavesEmpty,
     before,
     executed: execute,
     segments,

@@ -12,6 +12,7 @@ import type { FsRepo } from '../repo/fs.js';
 import type { StorageFile } from '../repo/repo.js';
 import { CommitReader } from '../segment/commit-reader.js';
 import { closeQuietly, tryOpenIndex } from '../segment/resume.js';
+import { InvalidInputError } from '../errors.js';
 import { openLogDir } from './log-dir.js';
 import { scanSegment } from './segment-scan.js';
 
@@ -26,6 +27,8 @@ export interface ResetPlan {
   maxOffsetAfter: number | null;
   /** Whether anything changes. */
   changes: boolean;
+  /** The log held commits and would hold none afterwards: every segment goes (e.g. an offset below the first). */
+  leavesEmpty: boolean;
   /** A damaged commit met while walking the segment to cut (resetTo cannot read past it), or null. */
   damage: string | null;
 }
@@ -37,12 +40,19 @@ export function planResetTo(dir: string, offset: number): ResetPlan {
 
 /**
  * Carries out `resetTo(dir, offset)` (which takes the single-writer lock itself, SPEC §11A); returns the
- * plan it followed, with `maxOffsetAfter` as found afterwards.
+ * plan it followed, with `maxOffsetAfter` as found afterwards. A reset that would remove every commit
+ * (`leavesEmpty`) is refused with `InvalidInputError` unless `allowEmpty`: a mistyped offset must not
+ * cost the whole log.
  */
-export function resetLog(dir: string, offset: number): ResetPlan {
+export function resetLog(dir: string, offset: number, options: { allowEmpty?: boolean } = {}): ResetPlan {
   checkU64Input(offset, 'offset');
   const repo = openLogDir(dir);
   const p = plan(repo, offset);
+  if (p.leavesEmpty && options.allowEmpty !== true) {
+    throw new InvalidInputError(
+      `resetting to ${offset} would remove every segment (the log starts after it); allowEmpty permits it`,
+    );
+  }
   if (p.changes) resetTo(repo, offset);
   return { ...p, maxOffsetAfter: maxCommittedOffset(repo) };
 }
@@ -84,13 +94,16 @@ function plan(repo: FsRepo, offset: number): ResetPlan {
     if (position !== size) truncate = { segment, size, newSize: position, compressed };
     break;
   }
+  const maxOffsetBefore = maxCommittedOffset(repo);
+  const changes = removeSegments.length > 0 || truncate !== null;
   return {
     offset,
     removeSegments,
     truncate,
-    maxOffsetBefore: maxCommittedOffset(repo),
+    maxOffsetBefore,
     maxOffsetAfter,
-    changes: removeSegments.length > 0 || truncate !== null,
+    changes,
+    leavesEmpty: changes && maxOffsetBefore !== null && maxOffsetAfter === null,
     damage,
   };
 }

@@ -36,6 +36,8 @@ export interface VerifyResult {
   ok: boolean;
   /** Commits that decoded with a valid checksum and in sequence. */
   commits: number;
+  /** Segment files the readers list. 0 for a directory without segments, which `ok` alone does not reveal. */
+  segments: number;
   problems: Problem[];
 }
 
@@ -57,7 +59,7 @@ export function verifyLog(dir: string, options: VerifyOptions = {}): VerifyResul
     problems.push(p);
     return keepGoing;
   };
-  const result = (): VerifyResult => ({ ok: problems.length === 0, commits, problems });
+  const result = (): VerifyResult => ({ ok: problems.length === 0, commits, segments: listing.offsets.length, problems });
 
   const canonical = new Set<number>();
   for (const f of listing.segmentFiles) {

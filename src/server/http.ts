@@ -1,7 +1,7 @@
 /**
  * A read-only HTTP server for a log directory (mirroring over the network). Uses only the public API.
  *
- *   GET /v1/meta                       → JSON { minCommittedOffset, maxCommittedOffset, epoch, segments }
+ *   GET /v1/meta                       → JSON { minCommittedOffset, maxCommittedOffset, epoch, segments, logOptions }
  *   GET /v1/log?from=N[&to=M][&follow=1] → the raw commitlog byte stream of [N, M)
  *
  * Memory per stream is bounded by its few chunk buffers: the response is written with backpressure, and
@@ -21,7 +21,7 @@ import {
   streamCommits,
   type TxRange,
 } from '../index.js';
-import { type SegmentMetadata } from '../api/ops.js';
+import { type SegmentMetadata, type SourceLogOptions, openLogDir, sourceLogOptions } from '../api/ops.js';
 import { ConnectionGuard } from './connection-guard.js';
 
 export interface LogServerOptions {
@@ -47,6 +47,11 @@ export interface LogServerOptions {
   stallTimeoutMs?: number;
   /** Size of a stream's buffers, bytes (default 64 KiB): a stream holds about three (`StreamReadOptions.chunkLen`). */
   streamChunkBytes?: number;
+  /**
+   * The log's writer options, published in `/v1/meta` so that mirrors write identical index files.
+   * What is not given is derived from the log's index files (`sourceLogOptions`).
+   */
+  logOptions?: { maxSegmentSize?: number; offsetIndexIntervalBytes?: number };
 }
 
 /** The defaults of the limits in `LogServerOptions`. */
@@ -91,6 +96,11 @@ export interface LogMeta {
   maxCommittedOffset: number | null;
   epoch: number;
   segments: number[];
+  /**
+   * The writer options of the log (given to the server, or derived from its index files) that a
+   * mirror needs for byte-identical index files. Absent from servers before issue 17.
+   */
+  logOptions?: SourceLogOptions;
 }
 
 /** Longest accepted request target; longer ones get 414 before any parsing. */
@@ -99,8 +109,14 @@ const OFFSET_RE = /^[0-9]{1,16}$/;
 
 class BadRequest extends Error {}
 
+/** `sourceLogOptions` of a log, recomputed only when its newest segment changes (it reads index files and scans a little). */
+interface OptionsCache {
+  segment: number | undefined;
+  value: SourceLogOptions;
+}
+
 /** Meta of a directory read without a writer; a torn newest commit counts as not yet there. */
-export function logMeta(dir: string): LogMeta {
+export function logMeta(dir: string, logOptions?: LogServerOptions['logOptions'], cache?: { current: OptionsCache | null }): LogMeta {
   const segments = existingSegmentOffsets(dir);
   let meta: SegmentMetadata | null;
   try {
@@ -115,7 +131,20 @@ export function logMeta(dir: string): LogMeta {
     maxCommittedOffset: max,
     epoch: meta?.maxEpoch ?? 0,
     segments,
+    logOptions: cachedOptions(dir, segments[segments.length - 1], logOptions, cache),
   };
+}
+
+function cachedOptions(
+  dir: string,
+  newest: number | undefined,
+  given: LogServerOptions['logOptions'],
+  cache: { current: OptionsCache | null } | undefined,
+): SourceLogOptions {
+  if (cache?.current && cache.current.segment === newest && newest !== undefined) return cache.current.value;
+  const value = sourceLogOptions(dir, given);
+  if (cache) cache.current = { segment: newest, value };
+  return value;
 }
 
 function parseOffset(params: URLSearchParams, name: string): number | undefined {
@@ -167,7 +196,7 @@ interface StreamSlots {
 async function streamLog(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  options: Required<Omit<LogServerOptions, 'token' | 'followPollMs'>> & LogServerOptions,
+  options: Required<Omit<LogServerOptions, 'token' | 'followPollMs' | 'logOptions'>> & LogServerOptions,
   slots: StreamSlots,
   params: URLSearchParams,
 ): Promise<void> {
@@ -276,7 +305,11 @@ export function createLogServer(options: LogServerOptions): http.Server {
   if (limits.maxStreams >= limits.maxConnections) {
     throw new InvalidInputError(`option maxStreams (${limits.maxStreams}) must be below maxConnections (${limits.maxConnections})`);
   }
+  // A missing directory is refused here, not served as an empty log (issue 17 §2); the readers
+  // would otherwise create it.
+  openLogDir(options.dir);
   const full = { ...options, ...limits };
+  const optionsCache: { current: OptionsCache | null } = { current: null };
   const slots: StreamSlots = { active: 0, refused: 0, stalled: 0 };
   const guard = new ConnectionGuard({ maxConnections: limits.maxConnections, headersTimeoutMs: limits.headersTimeoutMs, maxPipelined: MAX_PIPELINED });
 
@@ -292,7 +325,7 @@ export function createLogServer(options: LogServerOptions): http.Server {
         return sendJson(res, 405, { error: 'method not allowed' });
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname === '/v1/meta') return sendJson(res, 200, logMeta(options.dir));
+      if (url.pathname === '/v1/meta') return sendJson(res, 200, logMeta(options.dir, options.logOptions, optionsCache));
       if (url.pathname === '/v1/log') return await streamLog(req, res, full, slots, url.searchParams);
       return sendJson(res, 404, { error: 'not found' });
     } catch (e) {

@@ -2,9 +2,21 @@
  * Mirroring a log (remote over HTTP, or a local directory) into a local directory through
  * StreamWriter, resuming after what the destination already holds. Uses only the public API.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { CommitlogError, ErrorCodes, type Options, StreamWriter, followCommits, streamCommits } from '../index.js';
+import * as path from 'node:path';
+import {
+  CommitlogError,
+  ErrorCodes,
+  DEFAULT_OPTIONS,
+  InvalidInputError,
+  type Options,
+  StreamWriter,
+  followCommits,
+  streamCommits,
+} from '../index.js';
+import { type SourceLogOptions, openLogDir, sourceLogOptions } from '../api/ops.js';
 import type { LogMeta } from './http.js';
 
 export interface MirrorOptions {
@@ -12,7 +24,11 @@ export interface MirrorOptions {
   /** Cut a torn or corrupt tail of the destination (left by a killed mirror) instead of failing. */
   trim?: boolean;
   token?: string;
-  /** Options of the destination log; use the source's for byte-identical index files. */
+  /**
+   * Options of the destination log. `maxSegmentSize` and `offsetIndexIntervalBytes` not given here
+   * are the source's (its `/v1/meta`, or derived from a source directory), so that the index files
+   * come out byte-identical.
+   */
   logOptions?: Partial<Options>;
   /** Called after each commit is written, with its tx range. */
   onProgress?: (range: { start: number; end: number }, bytes: number) => void;
@@ -28,6 +44,8 @@ export interface MirrorResult {
   bytes: number;
   /** Last offset in the destination afterwards, null if it is empty. */
   lastOffset: number | null;
+  /** The index options the destination was written with, and where they came from. */
+  logOptions: { maxSegmentSize: number; offsetIndexIntervalBytes: number; from: SourceLogOptions['from'] };
 }
 
 export class MirrorError extends CommitlogError {
@@ -41,6 +59,23 @@ export class MirrorError extends CommitlogError {
 
 export function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
+}
+
+/** `scheme://…`: meant as a URL, whatever the scheme (a path never looks like that in practice). */
+export function hasUrlScheme(s: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+}
+
+/**
+ * Refuses what `mirror` cannot use before anything is created (issue 17 §1): a URL of another scheme
+ * than http(s) (it would be taken as a relative path), a URL as destination, a missing source directory.
+ */
+export function checkMirrorArgs(source: string, dest: string): void {
+  if (hasUrlScheme(source) && !isUrl(source)) {
+    throw new InvalidInputError(`unsupported source ${source}: a mirror reads from http://, https:// or a log directory`);
+  }
+  if (hasUrlScheme(dest)) throw new InvalidInputError(`the destination must be a local directory, not ${dest}`);
+  if (!isUrl(source)) openLogDir(source);
 }
 
 function request(url: string, token: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
@@ -82,7 +117,74 @@ export async function fetchMeta(baseUrl: string, token?: string): Promise<LogMet
 }
 
 export async function mirror(source: string, dest: string, options: MirrorOptions = {}): Promise<MirrorResult> {
-  const writer = StreamWriter.create(dest, options.logOptions ?? {}, options.trim ? 'trim' : 'error');
+  checkMirrorArgs(source, dest);
+  const logOptions = await destinationOptions(source, options);
+  const destExisted = fs.existsSync(dest);
+  let landed = false;
+  try {
+    const result = await copy(source, dest, options, logOptions.options, () => (landed = true));
+    return { ...result, logOptions: logOptions.summary };
+  } catch (e) {
+    // A first mirror that failed before any commit landed leaves no empty destination behind.
+    if (!destExisted && !landed) removeEmptyDest(dest);
+    throw e;
+  }
+}
+
+/**
+ * The source's index options (its `/v1/meta`; a server before issue 17 publishes none: the defaults),
+ * each overridden by `options.logOptions`. Fetching them first also means an unreachable server fails
+ * the mirror before the destination is created.
+ */
+async function destinationOptions(
+  source: string,
+  options: MirrorOptions,
+): Promise<{ options: Partial<Options>; summary: MirrorResult['logOptions'] }> {
+  const given = options.logOptions ?? {};
+  const src: SourceLogOptions | undefined = isUrl(source)
+    ? (await fetchMeta(source, options.token)).logOptions
+    : sourceLogOptions(source);
+  const maxSegmentSize = given.maxSegmentSize ?? src?.maxSegmentSize;
+  const offsetIndexIntervalBytes = given.offsetIndexIntervalBytes ?? src?.offsetIndexIntervalBytes;
+  const from = {
+    maxSegmentSize: given.maxSegmentSize !== undefined ? 'given' : (src?.from.maxSegmentSize ?? 'default'),
+    offsetIndexIntervalBytes: given.offsetIndexIntervalBytes !== undefined ? 'given' : (src?.from.offsetIndexIntervalBytes ?? 'default'),
+  } as const;
+  const merged = { ...given, maxSegmentSize, offsetIndexIntervalBytes };
+  const resolved = resolveDefaults(merged);
+  return { options: merged, summary: { ...resolved, from } };
+}
+
+function resolveDefaults(o: Partial<Options>): { maxSegmentSize: number; offsetIndexIntervalBytes: number } {
+  return {
+    maxSegmentSize: o.maxSegmentSize ?? DEFAULT_OPTIONS.maxSegmentSize,
+    offsetIndexIntervalBytes: o.offsetIndexIntervalBytes ?? DEFAULT_OPTIONS.offsetIndexIntervalBytes,
+  };
+}
+
+/** Files a failed first mirror may leave: the lock, and a segment (with its index) holding no complete commit. */
+const LEFTOVER_RE = /^(commitlog\.lock|[0-9]{20}\.stdb\.(log|ofs))$/;
+
+function removeEmptyDest(dest: string): void {
+  try {
+    const names = fs.readdirSync(dest);
+    // Anything else was put there by someone else meanwhile: leave it all.
+    if (!names.every((n) => LEFTOVER_RE.test(n))) return;
+    for (const n of names) fs.rmSync(path.join(dest, n), { force: true });
+    fs.rmdirSync(dest);
+  } catch {
+    // best effort: the mirror's own error is the one to report
+  }
+}
+
+async function copy(
+  source: string,
+  dest: string,
+  options: MirrorOptions,
+  logOptions: Partial<Options>,
+  onLanded: () => void,
+): Promise<Omit<MirrorResult, 'logOptions'>> {
+  const writer = StreamWriter.create(dest, logOptions, options.trim ? 'trim' : 'error');
   try {
     const from = writer.lastWrittenRange?.end ?? 0;
     let chunks: AsyncIterable<Uint8Array>;
@@ -107,6 +209,7 @@ export async function mirror(source: string, dest: string, options: MirrorOption
     try {
       await writer.appendAll(counted, (range) => {
         commits += 1;
+        onLanded();
         options.onProgress?.(range, bytes);
       });
     } catch (e) {

@@ -70,8 +70,8 @@ describe('clog on the SpacetimeDB fixtures', () => {
       ]);
       const n = expected.commits.length;
       expect(verify.code).toBe(0);
-      expect(JSON.parse(verify.stdout)).toEqual({ ok: true, commits: n, problems: [] });
-      expect(Object.keys(JSON.parse(verify.stdout))).toEqual(['ok', 'commits', 'problems']);
+      expect(JSON.parse(verify.stdout)).toEqual({ ok: true, commits: n, segments: 1, empty: false, problems: [] });
+      expect(Object.keys(JSON.parse(verify.stdout))).toEqual(['ok', 'commits', 'segments', 'empty', 'problems']);
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/^ok: /);
       expect(dump.code).toBe(0);
@@ -136,7 +136,7 @@ describe('clog verify on damaged logs', () => {
     runs.forEach((r, i) => {
       expect(r.code, cases[i]!.name).toBe(1);
       const out = JSON.parse(r.stdout);
-      expect(Object.keys(out)).toEqual(['ok', 'commits', 'problems']);
+      expect(Object.keys(out)).toEqual(['ok', 'commits', 'segments', 'empty', 'problems']);
       expect(out.ok).toBe(false);
       expect(out.problems).toHaveLength(1);
       expect(out.problems[0], cases[i]!.name).toMatchObject(cases[i]!.expected);

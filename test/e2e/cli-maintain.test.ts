@@ -47,7 +47,7 @@ describe('clog compress', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^nothing to compress/);
     expect(verify.code).toBe(0);
-    expect(JSON.parse(verify.stdout)).toEqual({ ok: true, commits: 40, problems: [] });
+    expect(JSON.parse(verify.stdout)).toEqual({ ok: true, commits: 40, segments: 4, empty: false, problems: [] });
     expect(dump.stdout).toBe(dumpBefore);
     expect(JSON.parse(info.stdout).segments.map((s: { compressed: boolean }) => s.compressed)).toEqual([true, true, true, false]);
   });

@@ -17,13 +17,18 @@ export interface Run {
   stderr: string;
 }
 
-export function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(args: string[], cwd?: string): ChildProcess {
+  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
 }
 
 /** Runs `clog ...args` to completion (killed after `timeoutMs` so nothing hangs). */
 export function clog(...args: string[]): Promise<Run> {
-  const child = start(args);
+  return clogIn(undefined, ...args);
+}
+
+/** `clog` run in the working directory `cwd` (to see what relative paths it would create). */
+export function clogIn(cwd: string | undefined, ...args: string[]): Promise<Run> {
+  const child = start(args, cwd);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -63,4 +68,37 @@ export function generatedLog(root: string, name: string): { dir: string; places:
 /** Byte snapshot of every file of a directory (to check that a command changed nothing). */
 export function snapshot(dir: string): Map<string, Buffer> {
   return new Map(fs.readdirSync(dir).map((n) => [n, fs.readFileSync(path.join(dir, n))]));
+}
+
+/** A running `clog serve DIR --port 0 …`, with the URL from its first stdout line and its stderr so far. */
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** Starts `clog serve`; stop it with `child.kill()` (the caller's afterAll/finally). */
+export async function serveLog(dir: string, ...extra: string[]): Promise<Served> {
+  const child = start(['serve', dir, '--port', '0', ...extra]);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed nothing: ${out} ${err}`)), 10_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${err}`));
+    });
+  });
+  const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+  if (!m) throw new Error(`unexpected first line of serve: ${line}`);
+  return { child, url: m[1]!, stderr: () => err };
 }

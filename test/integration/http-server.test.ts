@@ -103,7 +103,7 @@ afterAll(async () => {
 
 let dir: string;
 let base: string;
-let expectedMeta: { minCommittedOffset: number | null; maxCommittedOffset: number | null; epoch: number; segments: number[] };
+let expectedMeta: { minCommittedOffset: number | null; maxCommittedOffset: number | null; epoch: number; segments: number[]; logOptions: unknown };
 
 beforeAll(async () => {
   dir = tmp();
@@ -118,6 +118,12 @@ beforeAll(async () => {
     maxCommittedOffset: log.maxCommittedOffset(),
     epoch: log.epoch,
     segments: log.existingSegmentOffsets(),
+    // Derived from the index files: 64-entry files, an entry every 1024 bytes (issue 17 §5).
+    logOptions: {
+      ...OPTS,
+      offsetIndexBytes: (OPTS.maxSegmentSize / OPTS.offsetIndexIntervalBytes) * 16,
+      from: { maxSegmentSize: 'index', offsetIndexIntervalBytes: 'index' },
+    },
   };
   log.close();
   base = (await serve({ dir })).url;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Commitlog,
   InvalidDataError,
+  NotFoundError,
   StreamWriter,
   commits,
   existingSegmentOffsets,
@@ -24,6 +25,8 @@ import { MirrorError, fetchMeta, mirror } from '../../src/server/mirror.js';
 import { appendRandomCommits, rng } from '../helpers/common.js';
 
 const SRC_OPTS = { maxSegmentSize: 64 * 1024, offsetIndexIntervalBytes: 1024 };
+/** `MirrorResult.logOptions` when both are passed. */
+const GIVEN = { ...SRC_OPTS, from: { maxSegmentSize: 'given', offsetIndexIntervalBytes: 'given' } };
 const TOKEN = 'mirror-token';
 
 const tmpDirs: string[] = [];
@@ -97,7 +100,7 @@ describe('mirror over HTTP', () => {
     const dst = tmp();
     const progress: number[] = [];
     const result = await mirror(url, dst, { logOptions: SRC_OPTS, onProgress: (r) => progress.push(r.start) });
-    expect(result).toEqual({ from: 0, commits: srcCommits.length, bytes: streamBytes(src), lastOffset: maxOffset });
+    expect(result).toEqual({ from: 0, commits: srcCommits.length, bytes: streamBytes(src), lastOffset: maxOffset, logOptions: GIVEN });
     expect(progress).toEqual(srcCommits.map((c) => c.offset));
     expectIdentical(src, dst);
   });
@@ -106,7 +109,7 @@ describe('mirror over HTTP', () => {
     const dst = tmp();
     await mirror(url, dst, { logOptions: SRC_OPTS });
     const again = await mirror(url, dst, { logOptions: SRC_OPTS });
-    expect(again).toEqual({ from: maxOffset + 1, commits: 0, bytes: 0, lastOffset: maxOffset });
+    expect(again).toEqual({ from: maxOffset + 1, commits: 0, bytes: 0, lastOffset: maxOffset, logOptions: GIVEN });
     expectIdentical(src, dst);
   });
 
@@ -162,11 +165,36 @@ describe('mirror over HTTP', () => {
   });
 });
 
+describe('mirror with no options: the source\'s, derived from its index files (issue 17 §5)', () => {
+  const DERIVED = { ...SRC_OPTS, from: { maxSegmentSize: 'index', offsetIndexIntervalBytes: 'index' } };
+
+  it('over HTTP: byte-identical, index files included', async () => {
+    const dst = tmp();
+    const result = await mirror(url, dst);
+    expect(result.logOptions).toEqual(DERIVED);
+    expectIdentical(src, dst);
+  });
+
+  it('from a directory: byte-identical, index files included', async () => {
+    const dst = tmp();
+    expect((await mirror(src, dst)).logOptions).toEqual(DERIVED);
+    expectIdentical(src, dst);
+  });
+
+  it('a missing source directory is refused and nothing is created', async () => {
+    const missing = path.join(tmp(), 'missing');
+    const dst = path.join(tmp(), 'dst');
+    await expect(mirror(missing, dst)).rejects.toThrow(NotFoundError);
+    expect(fs.existsSync(missing)).toBe(false);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+});
+
 describe('mirror from a local directory', () => {
   it('is byte-identical, and resumes too', async () => {
     const dst = tmp();
     const result = await mirror(src, dst, { logOptions: SRC_OPTS });
-    expect(result).toEqual({ from: 0, commits: srcCommits.length, bytes: streamBytes(src), lastOffset: maxOffset });
+    expect(result).toEqual({ from: 0, commits: srcCommits.length, bytes: streamBytes(src), lastOffset: maxOffset, logOptions: GIVEN });
     expectIdentical(src, dst);
 
     const partial = tmp();

@@ -27,7 +27,7 @@ function render(info: LogInfo): string {
   const t = info.totals;
   const head =
     `${info.dir}: ${t.segments} segment${t.segments === 1 ? '' : 's'} (${t.compressedSegments} compressed), ` +
-    `${formatBytes(t.bytes)} on disk, ${t.commits} commits, offsets ${range(t.minTxOffset, t.maxTxOffset)}, ` +
+    `${formatBytes(t.allocated)} on disk (${formatBytes(t.bytes)} apparent size), ${t.commits} commits, offsets ${range(t.minTxOffset, t.maxTxOffset)}, ` +
     `max epoch ${t.maxEpoch ?? '-'}`;
   if (info.segments.length === 0) return head;
   const rows = [['SEGMENT', 'FILE', 'DATA', 'ZSTD', 'VERSION', 'COMMITS', 'OFFSETS', 'EPOCHS', 'INDEX']];
@@ -57,7 +57,9 @@ export function registerInfo(program: Command): void {
     .addHelpText(
       'after',
       `
-FILE is the size on disk, DATA the (decompressed) segment size. INDEX shows the offset index entries
+'on disk' is the space allocated to segments and index files, 'apparent size' the sum of their lengths
+(index files are sparse: created at full capacity, allocated as entries are written). FILE is the
+length of the segment file, DATA the (decompressed) segment size. INDEX shows the offset index entries
 used out of its capacity and how far into the segment the last entry reaches. A damaged segment is
 described up to the damage.
 

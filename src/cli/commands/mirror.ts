@@ -1,8 +1,9 @@
 /** `clog mirror <url|dir> <dest>`: copy a remote or local log, resuming after what `dest` holds. */
 import type { Command } from 'commander';
 import { committedMeta, InvalidCommitError, InvalidDataError } from '../../index.js';
-import { fetchMeta, isUrl, mirror } from '../../server/mirror.js';
-import { Progress, formatBytes, parseOffsetArg } from '../output.js';
+import { openLogDir } from '../../api/ops.js';
+import { fetchMeta, hasUrlScheme, isUrl, mirror } from '../../server/mirror.js';
+import { Progress, StatusLine, UsageError, formatBytes, noteIfNoSegments, parseOffsetArg } from '../output.js';
 
 interface MirrorFlags {
   follow?: boolean;
@@ -13,8 +14,16 @@ interface MirrorFlags {
   offsetIndexIntervalBytes?: string;
 }
 
+/** The source's last offset (for the progress total); says so on stderr when the source has no segments. */
 function sourceMaxOffset(source: string, token?: string): Promise<number | null> {
-  if (isUrl(source)) return fetchMeta(source, token).then((m) => m.maxCommittedOffset);
+  if (isUrl(source)) {
+    return fetchMeta(source, token).then((m) => {
+      if (m.segments.length === 0) process.stderr.write(`clog: no commitlog segments (*.stdb.log) on ${source}\n`);
+      return m.maxCommittedOffset;
+    });
+  }
+  openLogDir(source); // refuses a missing directory (committedMeta would create it)
+  noteIfNoSegments(source);
   try {
     const meta = committedMeta(source);
     return Promise.resolve(meta && meta.txRange.end > 0 ? meta.txRange.end - 1 : null);
@@ -46,26 +55,52 @@ export function registerMirror(program: Command): void {
     .option('--follow', 'keep running and copy new commits as they are written')
     .option('--trim', 'cut a torn tail left in <dest> by an interrupted mirror')
     .option('--token <token>', 'bearer token for the server')
-    .option('--max-segment-size <bytes>', 'maxSegmentSize of <dest> (use the source log\'s)')
-    .option('--offset-index-interval-bytes <bytes>', 'offsetIndexIntervalBytes of <dest>')
+    .option('--max-segment-size <bytes>', 'maxSegmentSize of <dest> (default: the source\'s, see below)')
+    .option('--offset-index-interval-bytes <bytes>', 'offsetIndexIntervalBytes of <dest> (default: the source\'s)')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
       `
+<source> is http:// or https:// (a 'clog serve'), or an existing log directory; other URL schemes
+and a missing directory are refused (exit 2) before anything is created. A first mirror that fails
+before any commit is copied removes the <dest> it created.
+
+By default <dest> gets the source's index options, so that the copy is byte-identical, index files
+included: a server publishes them in /v1/meta (given to 'clog serve', or derived from its index
+files); a source directory's are derived the same way. The two flags override them.
+
 Examples:
   clog mirror http://127.0.0.1:3000 ./replica
   clog mirror http://db1:3000 ./replica --follow --token s3cret
   clog mirror ./db/clog ./backup --trim`,
     )
     .action(async (source: string, dest: string, flags: MirrorFlags) => {
+      if (hasUrlScheme(source) && !isUrl(source)) {
+        throw new UsageError(`unsupported source '${source}': clog mirror reads http://, https:// or a log directory`);
+      }
+      if (hasUrlScheme(dest)) throw new UsageError(`the destination must be a local directory, not '${dest}'`);
       const logOptions = {
         maxSegmentSize: flags.maxSegmentSize ? parseOffsetArg(flags.maxSegmentSize, 'max-segment-size') : undefined,
         offsetIndexIntervalBytes: flags.offsetIndexIntervalBytes
           ? parseOffsetArg(flags.offsetIndexIntervalBytes, 'offset-index-interval-bytes')
           : undefined,
       };
-      const total = await sourceMaxOffset(source, flags.token).catch(() => null);
-      const progress = new Progress('mirror', total === null ? 0 : total + 1);
+      // A failure here (no such directory, server unreachable) is the mirror's failure too: report it now.
+      const total = await sourceMaxOffset(source, flags.token);
+      const progress = flags.follow ? null : new Progress('mirror', total === null ? 0 : total + 1);
+      const status = flags.follow ? new StatusLine() : null;
+      let commits = 0;
+      const onProgress = (range: { start: number; end: number }, bytes: number): void => {
+        commits++;
+        const run = `${commits} commits, ${formatBytes(bytes)} received this run`;
+        if (progress) progress.update(range.end, run);
+        // No total: the source keeps growing. Where the copy is, what this run did, and that it goes on.
+        else status!.update(`mirror: following ${source}: at offset ${range.end - 1}; ${run}; Ctrl-C stops`);
+      };
+      const stopProgress = (): void => {
+        progress?.stop();
+        status?.stop();
+      };
       const abort = new AbortController();
       const stop = (): void => abort.abort();
       process.once('SIGINT', stop);
@@ -78,11 +113,11 @@ Examples:
           token: flags.token,
           logOptions,
           signal: abort.signal,
-          onProgress: (range, bytes) => progress.update(range.end, formatBytes(bytes)),
+          onProgress,
         }).catch((e: unknown) => {
           throw flags.trim ? e : withTrimHint(e, source, dest);
         });
-        progress.stop();
+        stopProgress();
         const seconds = (Date.now() - started) / 1000;
         if (flags.json) {
           process.stdout.write(JSON.stringify({ ...result, seconds }) + '\n');
@@ -93,7 +128,7 @@ Examples:
           );
         }
       } finally {
-        progress.stop();
+        stopProgress();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
       }

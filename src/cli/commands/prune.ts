@@ -1,12 +1,13 @@
 /** `clog prune <dir> --before <offset>`: deletes whole old segments; a dry run unless --yes. */
 import type { Command } from 'commander';
 import { type PruneResult, pruneLog } from '../../api/ops.js';
-import { formatBytes, parseOffsetArg } from '../output.js';
+import { EXIT_ERROR, formatBytes, parseOffsetArg } from '../output.js';
 
 interface PruneFlags {
   before: string;
   yes?: boolean;
   execute?: boolean;
+  allowEmpty?: boolean;
   json?: boolean;
 }
 
@@ -20,6 +21,13 @@ function summary(r: PruneResult): string {
       : `${verb} ${n} segment${n === 1 ? '' : 's'}, ${formatBytes(r.bytes)}; the log now starts at segment ${r.firstKeptSegment}` +
           (r.executed ? '' : ' (dry run: add --yes to delete)'),
   );
+  if (r.leavesEmpty) {
+    lines.push(
+      r.executed
+        ? 'the log now holds NO commits'
+        : 'this deletes EVERY commit: the kept segment holds none, the log would be EMPTY; that needs --allow-empty as well as --yes',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -31,6 +39,7 @@ export function registerPrune(program: Command): void {
     .requiredOption('--before <offset>', 'delete segments that end before this transaction offset')
     .option('--yes', 'really delete (default: only show what would be deleted)')
     .option('--execute', 'same as --yes')
+    .option('--allow-empty', 'also when no commit would be left (refused without it, even with --yes)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -38,7 +47,8 @@ export function registerPrune(program: Command): void {
 A segment ends where the next one starts (its file name). The newest segment is never deleted, and
 segments go oldest first, so an interrupted prune leaves a log without holes. Typical use: after a
 snapshot at offset N, 'clog prune <dir> --before N --yes' drops what the snapshot covers. Deleting is
-refused (exit 2) while a writer holds the log's lock file (commitlog.lock); a dry run never is.
+refused (exit 2) while a writer holds the log's lock file (commitlog.lock); a dry run never is. A prune
+that leaves no commit (the newest segment, always kept, holds none) needs --allow-empty besides --yes.
 
 Examples:
   clog prune ./db/clog --before 1000000
@@ -46,7 +56,17 @@ Examples:
     )
     .action((dir: string, flags: PruneFlags) => {
       const before = parseOffsetArg(flags.before, 'before');
-      const result = pruneLog(dir, before, { execute: flags.yes === true || flags.execute === true });
+      const execute = flags.yes === true || flags.execute === true;
+      if (execute && !flags.allowEmpty) {
+        const plan = pruneLog(dir, before);
+        if (plan.leavesEmpty) {
+          process.stdout.write((flags.json ? JSON.stringify(plan) : summary(plan)) + '\n');
+          process.stderr.write(`clog: refusing to empty the log: pruning before ${before} deletes every commit; add --allow-empty (with --yes) if that is meant\n`);
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+      }
+      const result = pruneLog(dir, before, { execute, allowEmpty: flags.allowEmpty === true });
       process.stdout.write((flags.json ? JSON.stringify(result) : summary(result)) + '\n');
     });
 }

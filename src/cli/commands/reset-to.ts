@@ -5,6 +5,7 @@ import { EXIT_ERROR, formatBytes, parseOffsetArg } from '../output.js';
 
 interface ResetFlags {
   yes?: boolean;
+  allowEmpty?: boolean;
   json?: boolean;
 }
 
@@ -20,6 +21,14 @@ function describePlan(p: ResetPlan, done: boolean): string[] {
     );
   }
   lines.push(`last offset: ${p.maxOffsetBefore ?? 'none'} -> ${p.maxOffsetAfter ?? 'none'}`);
+  if (p.leavesEmpty) {
+    lines.push(
+      done
+        ? 'the log is now EMPTY: every segment was removed'
+        : `this removes EVERY segment: the log would be EMPTY (offset ${p.offset} is before its first commit); ` +
+            'that needs --allow-empty as well as --yes',
+    );
+  }
   if (p.damage) lines.push(`damaged commit at ${p.damage}`);
   return lines;
 }
@@ -31,13 +40,15 @@ export function registerResetTo(program: Command): void {
     .argument('<dir>', 'log directory')
     .argument('<offset>', 'last transaction offset to keep')
     .option('--yes', 'really do it (without it: show what would be discarded and refuse)')
+    .option('--allow-empty', 'also when that removes every segment (refused without it, even with --yes)')
     .option('--json', 'print the plan and outcome as JSON')
     .addHelpText(
       'after',
       `
 Keeps every transaction up to <offset> plus the rest of the commit holding it; later segments are
 deleted and the segment holding <offset> is cut at the commit boundary (the library's resetTo).
-Without --yes nothing changes and the exit code is 2. Refused (exit 2) while a writer holds the log's
+Without --yes nothing changes and the exit code is 2. A reset that leaves no commit at all (an offset
+before the log's first) needs --allow-empty besides --yes; without it: refused, exit 2. Refused (exit 2) while a writer holds the log's
 lock file (commitlog.lock), and when a damaged commit lies between the cut and the next commit: resetTo
 (like the reference) cannot read past it.
 
@@ -72,7 +83,16 @@ Examples:
         process.exitCode = EXIT_ERROR;
         return;
       }
-      const done = resetLog(dir, offset);
+      if (plan.leavesEmpty && !flags.allowEmpty) {
+        show();
+        process.stderr.write(
+          `clog: refusing to empty the log: resetting to ${offset} removes every segment (the log starts at ${plan.removeSegments[plan.removeSegments.length - 1]}); ` +
+            'add --allow-empty (with --yes) if that is meant\n',
+        );
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      const done = resetLog(dir, offset, { allowEmpty: flags.allowEmpty === true });
       process.stdout.write((flags.json ? JSON.stringify({ ...done, executed: true }) : describePlan(done, true).join('\n')) + '\n');
     });
 }

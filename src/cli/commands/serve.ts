@@ -1,7 +1,7 @@
 /** `clog serve <dir>`: the read-only HTTP server for mirroring. */
 import type { Command } from 'commander';
 import { LOG_SERVER_DEFAULTS, listen } from '../../server/http.js';
-import { UsageError, parseOffsetArg } from '../output.js';
+import { UsageError, noteIfNoSegments, parseOffsetArg } from '../output.js';
 
 interface ServeFlags {
   host: string;
@@ -11,6 +11,8 @@ interface ServeFlags {
   maxStreams: string;
   headersTimeout: string;
   stallTimeout: string;
+  maxSegmentSize?: string;
+  offsetIndexIntervalBytes?: string;
 }
 
 const D = LOG_SERVER_DEFAULTS;
@@ -27,12 +29,18 @@ export function registerServe(program: Command): void {
     .option('--max-streams <n>', 'concurrent /v1/log streams at most (below --max-connections); beyond: 503', String(D.maxStreams))
     .option('--headers-timeout <ms>', 'time a connection has to send a request\'s headers', String(D.headersTimeoutMs))
     .option('--stall-timeout <ms>', 'close a log stream whose client takes no data for this long', String(D.stallTimeoutMs))
+    .option('--max-segment-size <bytes>', 'publish this maxSegmentSize in /v1/meta (default: derived from the index files)')
+    .option('--offset-index-interval-bytes <bytes>', 'publish this offsetIndexIntervalBytes in /v1/meta (default: derived)')
     .addHelpText(
       'after',
       `
 Endpoints:
-  GET /v1/meta                          min/max committed offsets, epoch, segments (JSON)
+  GET /v1/meta                          min/max committed offsets, epoch, segments, logOptions (JSON)
   GET /v1/log?from=N[&to=M][&follow=1]  the raw commitlog stream of [N, M)
+
+A missing <dir> is refused (exit 2). logOptions (maxSegmentSize, offsetIndexIntervalBytes,
+offsetIndexBytes) are what 'clog mirror' writes its index files with, so that a mirror is
+byte-identical; without the two flags they are derived from the log's offset index files.
 
 Limits (slow, stalled or pipelining clients cannot lock others out):
   --max-streams      a stream beyond it gets 503 with Retry-After, before anything is read
@@ -61,7 +69,14 @@ Examples:
       if (limits.maxStreams >= limits.maxConnections) {
         throw new UsageError(`--max-streams (${limits.maxStreams}) must be below --max-connections (${limits.maxConnections})`);
       }
-      const { server, url } = await listen({ dir, host: opts.host, port, token: opts.token, ...limits });
+      const logOptions = {
+        maxSegmentSize: opts.maxSegmentSize === undefined ? undefined : parseOffsetArg(opts.maxSegmentSize, 'max-segment-size'),
+        offsetIndexIntervalBytes:
+          opts.offsetIndexIntervalBytes === undefined ? undefined : parseOffsetArg(opts.offsetIndexIntervalBytes, 'offset-index-interval-bytes'),
+      };
+      const { server, url } = await listen({ dir, host: opts.host, port, token: opts.token, logOptions, ...limits });
+      // Served all the same (a writer may be about to start), but said.
+      noteIfNoSegments(dir);
       process.stdout.write(`listening on ${url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

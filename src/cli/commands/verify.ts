@@ -1,10 +1,11 @@
 /** `clog verify <dir>`: checks every segment, commit and index file; exit code 1 when problems were found. */
 import type { Command } from 'commander';
 import { type Problem, verifyLog } from '../../api/ops.js';
-import { EXIT_PROBLEMS, Progress } from '../output.js';
+import { EXIT_PROBLEMS, Progress, noSegments, noteIfNoSegments } from '../output.js';
 
 interface VerifyFlags {
   continue?: boolean;
+  allowEmpty?: boolean;
   json?: boolean;
 }
 
@@ -38,7 +39,8 @@ export function registerVerify(program: Command): void {
     .description('check every segment, commit and offset index file of a log')
     .argument('<dir>', 'log directory')
     .option('--continue', 'go past problems to find them all (default: stop at the first)')
-    .option('--json', 'print {"ok": bool, "commits": n, "problems": [...]}')
+    .option('--allow-empty', 'accept a directory without segments (default: exit 1, nothing was verified)')
+    .option('--json', 'print {"ok": bool, "commits": n, "segments": n, "empty": bool, "problems": [...]}')
     .addHelpText(
       'after',
       `
@@ -48,7 +50,10 @@ has a kind (checksum, out-of-order, fork, truncated, segment-name, segment-heade
 index), the segment (its first offset) and the byte offset in the segment (in the index file for
 kind index).
 
-Exit codes: 0 the log is intact, 1 problems were found, 2 usage or I/O error.
+A directory without segments (*.stdb.log) holds nothing to verify: it is reported, and exit 1 unless
+--allow-empty (a new log that no writer has opened yet).
+
+Exit codes: 0 the log is intact, 1 problems were found (or no segments), 2 usage or I/O error.
 
 Examples:
   clog verify ./db/clog
@@ -66,14 +71,21 @@ Examples:
       } finally {
         progress.stop();
       }
-      if (!result.ok) process.exitCode = EXIT_PROBLEMS;
+      // Checked after verifyLog, which refuses a missing directory first (exit 2).
+      // The text output says it on stdout with the verdict; --json keeps stdout to the document.
+      const empty = result.segments === 0 ? (flags.json ? noteIfNoSegments(dir) : noSegments(dir)) : null;
+      const ok = result.ok && (empty === null || flags.allowEmpty === true);
+      if (!ok) process.exitCode = EXIT_PROBLEMS;
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ ok: result.ok, commits: result.commits, problems: result.problems }) + '\n');
+        const doc = { ok, commits: result.commits, segments: result.segments, empty: empty !== null, problems: result.problems };
+        process.stdout.write(JSON.stringify(doc) + '\n');
         return;
       }
       const lines = result.problems.map(describe);
       const n = result.problems.length;
-      if (result.ok) {
+      if (empty !== null && result.ok) {
+        lines.push(flags.allowEmpty ? `ok: ${empty}; accepted (--allow-empty)` : `not verified: ${empty} (--allow-empty accepts that)`);
+      } else if (result.ok) {
         lines.push(`ok: ${result.commits} commits verified, no problems`);
       } else {
         const stopped = flags.continue ? '' : ' (stopped at the first; --continue finds them all)';

@@ -30,7 +30,7 @@ describe('compressLog', () => {
     expect(r.saved).toBe(r.bytesBefore - r.bytesAfter);
     expect(r.saved).toBeGreaterThan(0);
     expect([...commits(dir)]).toEqual(before);
-    expect(verifyLog(dir)).toEqual({ ok: true, commits: 40, problems: [] });
+    expect(verifyLog(dir)).toEqual({ ok: true, commits: 40, segments: 4, problems: [] });
 
     const again = compressLog(dir);
     expect(again.compressed).toBe(0);

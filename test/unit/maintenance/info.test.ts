@@ -10,6 +10,14 @@ const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const FRAME = 26 + 50;
 const fresh = tempDirs();
 
+/** Disk blocks of the log's files, bytes (what `allocated` must report). */
+function allocatedBytes(dir: string): number {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.stdb\.(log|ofs)$/.test(f))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).blocks * 512, 0);
+}
+
 describe('logInfo', () => {
   it('describes every segment of a generated log', () => {
     const dir = fresh();
@@ -54,6 +62,7 @@ describe('logInfo', () => {
       segments: 4,
       compressedSegments: 0,
       bytes: 3 * (10 + 13 * FRAME) + 10 + FRAME + indexBytes,
+      allocated: allocatedBytes(dir),
       size: 3 * (10 + 13 * FRAME) + 10 + FRAME,
       commits: 40,
       minTxOffset: 0,

@@ -1,7 +1,7 @@
 /** pruneLog (clog prune): whole sealed segments ending before an offset; dry run by default; never the newest. */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commits } from '../../../src/index.js';
+import { InvalidInputError, commits } from '../../../src/index.js';
 import { pruneLog, verifyLog } from '../../../src/api/ops.js';
 import { idxPath, segPath, tempLogs } from './log-fixtures.js';
 
@@ -24,6 +24,7 @@ describe('pruneLog', () => {
       ],
       bytes,
       firstKeptSegment: 26,
+      leavesEmpty: false,
     });
     for (const s of [0, 13, 26, 39]) expect(fs.existsSync(segPath(dir, s))).toBe(true);
   });
@@ -38,7 +39,7 @@ describe('pruneLog', () => {
       expect(fs.existsSync(idxPath(dir, s))).toBe(false);
     }
     expect([...commits(dir)].map((c) => c.minTxOffset)).toEqual(Array.from({ length: 14 }, (_, i) => 26 + i));
-    expect(verifyLog(dir)).toEqual({ ok: true, commits: 14, problems: [] });
+    expect(verifyLog(dir)).toEqual({ ok: true, commits: 14, segments: 2, problems: [] });
   });
 
   it('a segment is kept while any of its offsets is ≥ before; the newest is never deleted', () => {
@@ -57,5 +58,18 @@ describe('pruneLog', () => {
     const dir = log40();
     expect(() => pruneLog(dir, -1)).toThrow();
     expect(() => pruneLog(dir, 1.5)).toThrow();
+  });
+
+  it('a prune that leaves no commit is flagged leavesEmpty and refused without allowEmpty (issue 17 §4)', () => {
+    const dir = log40();
+    // A newest segment with only its 10-byte header, as a writer leaves it right after rotating.
+    fs.writeFileSync(segPath(dir, 40), fs.readFileSync(segPath(dir, 0)).subarray(0, 10));
+    expect(pruneLog(dir, 40)).toMatchObject({ leavesEmpty: true, executed: false });
+    expect(() => pruneLog(dir, 40, { execute: true })).toThrow(InvalidInputError);
+    expect(fs.existsSync(segPath(dir, 0))).toBe(true);
+    expect(pruneLog(dir, 39).leavesEmpty).toBe(false);
+    const r = pruneLog(dir, 40, { execute: true, allowEmpty: true });
+    expect(r.segments.map((s) => s.segment)).toEqual([0, 13, 26, 39]);
+    expect([...commits(dir)]).toEqual([]);
   });
 });

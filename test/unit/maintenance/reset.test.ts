@@ -1,8 +1,8 @@
 /** planResetTo / resetLog (clog reset-to): the plan predicts what resetTo (SPEC §8.2) does, and changes nothing itself. */
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commits, existingSegmentOffsets } from '../../../src/index.js';
-import { compressLog, planResetTo, resetLog } from '../../../src/api/ops.js';
+import { InvalidInputError, commits, existingSegmentOffsets } from '../../../src/index.js';
+import { compressLog, planResetTo, pruneLog, resetLog } from '../../../src/api/ops.js';
 import { flipBit, segPath, tempDirs, tempLogs, writeMultiRecordLog } from './log-fixtures.js';
 
 const FRAME = 26 + 50;
@@ -25,6 +25,7 @@ describe('planResetTo and resetLog', () => {
       maxOffsetBefore: 39,
       maxOffsetAfter: 20,
       changes: true,
+      leavesEmpty: false,
       damage: null,
     });
     expect(snapshot(dir)).toEqual(before);
@@ -86,5 +87,19 @@ describe('planResetTo and resetLog', () => {
 
     flipBit(segPath(dir, 0), 10 + 10 * FRAME + 30); // commit 10, read when looking for the end of commit 9
     expect(planResetTo(dir, 9).damage).toMatch(new RegExp(`^segment 0 byte ${10 + 10 * FRAME}: `));
+  });
+
+  it('a reset that removes every commit is flagged leavesEmpty and refused without allowEmpty (issue 17 §4)', () => {
+    const dir = log40();
+    pruneLog(dir, 26, { execute: true }); // the log now starts at 26
+    const plan = planResetTo(dir, 5);
+    expect(plan).toMatchObject({ removeSegments: [39, 26], truncate: null, maxOffsetAfter: null, leavesEmpty: true });
+    const before = snapshot(dir);
+    expect(() => resetLog(dir, 5)).toThrow(InvalidInputError);
+    expect(snapshot(dir)).toEqual(before);
+    expect(resetLog(dir, 5, { allowEmpty: true }).maxOffsetAfter).toBeNull();
+    expect(existingSegmentOffsets(dir)).toEqual([]);
+    // A reset that keeps a commit is not leavesEmpty.
+    expect(planResetTo(log40(), 0).leavesEmpty).toBe(false);
   });
 });

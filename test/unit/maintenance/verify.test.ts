@@ -45,13 +45,14 @@ describe('verifyLog on a clean log', () => {
 
   it('reports ok with every commit counted', () => {
     const { dir } = freshLog(40, { epochs: [[20, 3]] });
-    expect(verifyLog(dir)).toEqual({ ok: true, commits: 40, problems: [] });
-    expect(verifyLog(dir, { continue: true })).toEqual({ ok: true, commits: 40, problems: [] });
+    expect(verifyLog(dir)).toEqual({ ok: true, commits: 40, segments: 4, problems: [] });
+    expect(verifyLog(dir, { continue: true })).toEqual({ ok: true, commits: 40, segments: 4, problems: [] });
   });
 
   it('an empty directory is an intact, empty log; a missing one is an error, not created', () => {
     const dir = fresh();
-    expect(verifyLog(dir)).toEqual({ ok: true, commits: 0, problems: [] });
+    // ok (nothing is wrong), but `segments: 0` tells it apart from a verified log (clog verify fails on it).
+    expect(verifyLog(dir)).toEqual({ ok: true, commits: 0, segments: 0, problems: [] });
     const missing = path.join(dir, 'nope');
     expect(() => verifyLog(missing)).toThrow(/no such log directory/);
     expect(fs.existsSync(missing)).toBe(false);
@@ -269,6 +270,7 @@ describe('verifyLog on the SpacetimeDB fixtures', () => {
       expect(verifyLog(path.join(fixtures, name, 'clog'), { continue: true })).toEqual({
         ok: true,
         commits: expected.commits.length,
+        segments: 1,
         problems: [],
       });
     }
