@@ -70,7 +70,7 @@ describe('clog reset-to', () => {
     const before = snapshot(dir);
     const refused = await clog('reset-to', dir, '20');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('clog: refusing to discard data without --yes\n');
+    expect(refused.stderr).toBe('clog: refusing to discard data without --yes [CONFIRMATION_REQUIRED]\n');
     expect(refused.stdout).toMatch(/remove segment 39\nremove segment 26\ncut segment 13 /);
     expect(snapshot(dir)).toEqual(before);
 
@@ -100,7 +100,7 @@ describe('clog reset-to', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       `clog: cannot reset to 29: resetTo reads up to the first commit after it and cannot read past the damaged commit at ` +
-        `segment 26 byte ${places[30]!.byteOffset}; choose an offset at least one commit before the damage\n`,
+        `segment 26 byte ${places[30]!.byteOffset}; choose an offset at least one commit before the damage [RESET_PAST_DAMAGE]\n`,
     );
     expect(snapshot(dir)).toEqual(before);
     const ok = await clog('reset-to', dir, '28', '--yes');

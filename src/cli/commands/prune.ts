@@ -61,7 +61,7 @@ Examples:
         const plan = pruneLog(dir, before);
         if (plan.leavesEmpty) {
           process.stdout.write((flags.json ? JSON.stringify(plan) : summary(plan)) + '\n');
-          process.stderr.write(`clog: refusing to empty the log: pruning before ${before} deletes every commit; add --allow-empty (with --yes) if that is meant\n`);
+          process.stderr.write(`clog: refusing to empty the log: pruning before ${before} deletes every commit; add --allow-empty (with --yes) if that is meant [CONFIRMATION_REQUIRED]\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }

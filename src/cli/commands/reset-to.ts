@@ -72,14 +72,14 @@ Examples:
         show();
         process.stderr.write(
           `clog: cannot reset to ${offset}: resetTo reads up to the first commit after it and cannot read past the damaged ` +
-            `commit at ${plan.damage.replace(/:.*$/, '')}; choose an offset at least one commit before the damage\n`,
+            `commit at ${plan.damage.replace(/:.*$/, '')}; choose an offset at least one commit before the damage [RESET_PAST_DAMAGE]\n`,
         );
         process.exitCode = EXIT_ERROR;
         return;
       }
       if (!flags.yes) {
         show();
-        process.stderr.write('clog: refusing to discard data without --yes\n');
+        process.stderr.write('clog: refusing to discard data without --yes [CONFIRMATION_REQUIRED]\n');
         process.exitCode = EXIT_ERROR;
         return;
       }
@@ -87,7 +87,7 @@ Examples:
         show();
         process.stderr.write(
           `clog: refusing to empty the log: resetting to ${offset} removes every segment (the log starts at ${plan.removeSegments[plan.removeSegments.length - 1]}); ` +
-            'add --allow-empty (with --yes) if that is meant\n',
+            'add --allow-empty (with --yes) if that is meant [CONFIRMATION_REQUIRED]\n',
         );
         process.exitCode = EXIT_ERROR;
         return;
