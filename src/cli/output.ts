@@ -173,6 +173,17 @@ export class StatusLine {
   }
 }
 
+/** A count with thousands separators: `1,234,567`. */
+export function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** A count and its noun, singular for one: `1 commit`, `12,000 commits`, `1 entry`, `2 entries`. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${num(n)} ${n === 1 ? noun : plural}`;
+}
+
+/** Binary units (KiB, MiB, GiB, the units of `--max-segment-size`) throughout. */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;

@@ -191,7 +191,7 @@ describe('clog mirror', () => {
     expect(run.stderr).not.toMatch(/^clog:/m);
     expect(run.code).toBe(0);
     const commitCount = [...commits(big)].length;
-    expect(run.stdout).toMatch(new RegExp(`mirrored ${commitCount} commits`));
+    expect(run.stdout).toMatch(new RegExp(`mirrored ${commitCount.toLocaleString('en-US')} commits`));
     expectSameSegments(big, dst);
     expectValidIndexes(dst);
     // Mirroring again transfers nothing; --json gives the machine-readable summary.

@@ -1,7 +1,7 @@
 /** `clog compress <dir>`: compresses sealed segments (seekable zstd) and reports the space saved. */
 import type { Command } from 'commander';
 import { type CompressResult, type CompressedSegment, compressLog } from '../../api/ops.js';
-import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
+import { count, formatBytes, parseOffsetArg, UsageError } from '../output.js';
 import { ttyProgress } from './verify.js';
 
 interface CompressFlags {
@@ -15,10 +15,10 @@ function summary(r: CompressResult, dryRun: boolean, keepLast: number): string {
   const kept = r.segments.filter((s) => s.skipped === 'kept').length;
   const rest = `${kept} newest kept plain (--keep-last ${keepLast}), ${already} already compressed`;
   if (r.compressed === 0) return `nothing to compress: ${rest}`;
-  if (dryRun) return `would compress ${r.compressed} segment${r.compressed === 1 ? '' : 's'} (${formatBytes(r.bytesBefore)}); ${rest}`;
+  if (dryRun) return `would compress ${count(r.compressed, 'segment')} (${formatBytes(r.bytesBefore)}); ${rest}`;
   const pct = r.bytesBefore > 0 ? Math.round((r.saved / r.bytesBefore) * 100) : 0;
   return (
-    `compressed ${r.compressed} segment${r.compressed === 1 ? '' : 's'}: ${formatBytes(r.bytesBefore)} -> ` +
+    `compressed ${count(r.compressed, 'segment')}: ${formatBytes(r.bytesBefore)} -> ` +
     `${formatBytes(r.bytesAfter)}, saved ${formatBytes(r.saved)} (${pct}%); ${rest}`
   );
 }

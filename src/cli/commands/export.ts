@@ -1,7 +1,7 @@
 /** `clog export` (a log into a SQLite file) and `clog changes` (its row changes as JSON lines). */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
+import { count, formatBytes, parseOffsetArg, UsageError } from '../output.js';
 
 interface ExportFlags {
   sqlite?: string;
@@ -107,8 +107,8 @@ Examples:
       const from = result.resumedFrom === null ? '' : ` (the file held transactions up to ${result.resumedFrom})`;
       const n = result.transactions;
       process.stdout.write(
-        `exported ${n.toLocaleString('en-US')} transaction${n === 1 ? '' : 's'} into ${result.file}${from}; ` +
-          `up to tx offset ${result.lastOffset}; ${result.tables.length} tables\n`,
+        `exported ${count(n, 'transaction')} into ${result.file}${from}; ` +
+          `up to tx offset ${result.lastOffset}; ${count(result.tables.length, 'table')}\n`,
       );
     });
 }

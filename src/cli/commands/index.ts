@@ -1,7 +1,7 @@
 /** `clog index rebuild <dir>`: regenerates the offset index files from the segments. */
 import type { Command } from 'commander';
 import { type RebuildResult, rebuildIndexes } from '../../api/ops.js';
-import { UsageError, parseOffsetArg } from '../output.js';
+import { count, num, parseOffsetArg, UsageError } from '../output.js';
 import { ttyProgress } from './verify.js';
 
 interface RebuildFlags {
@@ -14,7 +14,7 @@ interface RebuildFlags {
 function summary(r: RebuildResult): string {
   const lines = r.indexes.map(
     (i) =>
-      `segment ${i.segment}: ${i.entries} entries (capacity ${i.capacity}) over ${i.commits} commits` +
+      `segment ${i.segment}: ${count(i.entries, 'entry', 'entries')} (capacity ${num(i.capacity)}) over ${count(i.commits, 'commit')}` +
       (i.stoppedEarly ? `; stopped early at ${i.stoppedEarly}` : ''),
   );
   for (const o of r.removedOrphans) lines.push(`removed index file of missing segment ${o}`);

@@ -1,7 +1,7 @@
 /** `clog info <dir>`: the segments of a log with their sizes, offsets, epochs, versions, compression and index coverage. */
 import type { Command } from 'commander';
 import { type LogInfo, type SegmentInfo, logInfo } from '../../api/ops.js';
-import { formatBytes } from '../output.js';
+import { count, formatBytes, num } from '../output.js';
 
 function range(lo: number | null, hi: number | null): string {
   if (lo === null || hi === null) return '-';
@@ -11,7 +11,7 @@ function range(lo: number | null, hi: number | null): string {
 function indexText(s: SegmentInfo): string {
   if (!s.index) return 'none';
   const i = s.index;
-  return `${i.entries}/${i.capacity} entries, ${Math.round(i.coverage * 100)}%`;
+  return `${num(i.entries)}/${count(i.capacity, 'entry', 'entries')}, ${Math.round(i.coverage * 100)}%`;
 }
 
 function table(rows: string[][]): string {
@@ -26,8 +26,8 @@ function table(rows: string[][]): string {
 function render(info: LogInfo): string {
   const t = info.totals;
   const head =
-    `${info.dir}: ${t.segments} segment${t.segments === 1 ? '' : 's'} (${t.compressedSegments} compressed), ` +
-    `${formatBytes(t.allocated)} on disk (${formatBytes(t.bytes)} apparent size), ${t.commits} commits, offsets ${range(t.minTxOffset, t.maxTxOffset)}, ` +
+    `${info.dir}: ${count(t.segments, 'segment')} (${num(t.compressedSegments)} compressed), ` +
+    `${formatBytes(t.allocated)} on disk (${formatBytes(t.bytes)} apparent size), ${count(t.commits, 'commit')}, offsets ${range(t.minTxOffset, t.maxTxOffset)}, ` +
     `max epoch ${t.maxEpoch ?? '-'}`;
   if (info.segments.length === 0) return head;
   const rows = [['SEGMENT', 'FILE', 'DATA', 'ZSTD', 'VERSION', 'COMMITS', 'OFFSETS', 'EPOCHS', 'INDEX']];

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { committedMeta, InvalidCommitError, InvalidDataError } from '../../index.js';
 import { openLogDir } from '../../api/ops.js';
 import { fetchMeta, hasUrlScheme, isUrl, mirror } from '../../server/mirror.js';
-import { Progress, StatusLine, UsageError, formatBytes, noteIfNoSegments, parseOffsetArg } from '../output.js';
+import { count, formatBytes, noteIfNoSegments, parseOffsetArg, Progress, StatusLine, UsageError } from '../output.js';
 
 interface MirrorFlags {
   follow?: boolean;
@@ -92,7 +92,7 @@ Examples:
       let commits = 0;
       const onProgress = (range: { start: number; end: number }, bytes: number): void => {
         commits++;
-        const run = `${commits} commits, ${formatBytes(bytes)} received this run`;
+        const run = `${count(commits, 'commit')}, ${formatBytes(bytes)} received this run`;
         if (progress) progress.update(range.end, run);
         // No total: the source keeps growing. Where the copy is, what this run did, and that it goes on.
         else status!.update(`mirror: following ${source}: at offset ${range.end - 1}; ${run}; Ctrl-C stops`);
@@ -123,7 +123,7 @@ Examples:
           process.stdout.write(JSON.stringify({ ...result, seconds }) + '\n');
         } else {
           process.stdout.write(
-            `mirrored ${result.commits} commits (${formatBytes(result.bytes)}) from offset ${result.from} ` +
+            `mirrored ${count(result.commits, 'commit')} (${formatBytes(result.bytes)}) from offset ${result.from} ` +
               `in ${seconds.toFixed(2)} s; ${dest} now ends at offset ${result.lastOffset ?? 'none'}\n`,
           );
         }

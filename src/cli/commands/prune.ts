@@ -1,7 +1,7 @@
 /** `clog prune <dir> --before <offset>`: deletes whole old segments; a dry run unless --yes. */
 import type { Command } from 'commander';
 import { type PruneResult, pruneLog } from '../../api/ops.js';
-import { EXIT_ERROR, formatBytes, parseOffsetArg } from '../output.js';
+import { count, EXIT_ERROR, formatBytes, parseOffsetArg } from '../output.js';
 
 interface PruneFlags {
   before: string;
@@ -13,12 +13,12 @@ interface PruneFlags {
 
 function summary(r: PruneResult): string {
   const verb = r.executed ? 'deleted' : 'would delete';
-  const lines = r.segments.map((s) => `${verb} segment ${s.segment} (offsets ${s.segment}..${s.end - 1}, ${formatBytes(s.bytes)})`);
+  const lines = r.segments.map((s) => `${verb} segment ${s.segment} (offsets ${s.segment}..${s.end - 1}, ${formatBytes(s.bytes)} with its index file)`);
   const n = r.segments.length;
   lines.push(
     n === 0
       ? `nothing to prune: no sealed segment ends before offset ${r.before}`
-      : `${verb} ${n} segment${n === 1 ? '' : 's'}, ${formatBytes(r.bytes)}; the log now starts at segment ${r.firstKeptSegment}` +
+      : `${verb} ${count(n, 'segment')}, ${formatBytes(r.bytes)} (segment and index files); the log now starts at segment ${r.firstKeptSegment}` +
           (r.executed ? '' : ' (dry run: add --yes to delete)'),
   );
   if (r.leavesEmpty) {

@@ -1,7 +1,7 @@
 /** `clog verify <dir>`: checks every segment, commit and index file; exit code 1 when problems were found. */
 import type { Command } from 'commander';
 import { type Problem, verifyLog } from '../../api/ops.js';
-import { EXIT_PROBLEMS, Progress, noSegments, noteIfNoSegments } from '../output.js';
+import { count, EXIT_PROBLEMS, noSegments, noteIfNoSegments, Progress } from '../output.js';
 
 interface VerifyFlags {
   continue?: boolean;
@@ -86,10 +86,10 @@ Examples:
       if (empty !== null && result.ok) {
         lines.push(flags.allowEmpty ? `ok: ${empty}; accepted (--allow-empty)` : `not verified: ${empty} (--allow-empty accepts that)`);
       } else if (result.ok) {
-        lines.push(`ok: ${result.commits} commits verified, no problems`);
+        lines.push(`ok: ${count(result.commits, 'commit')} verified, no problems`);
       } else {
         const stopped = flags.continue ? '' : ' (stopped at the first; --continue finds them all)';
-        lines.push(`${n} problem${n === 1 ? '' : 's'} found${stopped}; ${result.commits} commits verified`);
+        lines.push(`${count(n, 'problem')} found${stopped}; ${count(result.commits, 'commit')} verified`);
       }
       process.stdout.write(lines.join('\n') + '\n');
     });
