@@ -186,6 +186,15 @@ async function main(): Promise<void> {
       `  log: ${(log.bytes / MIB).toFixed(0)} MiB, ${log.segments} segments, ${fmt(log.transactions)} transactions, ` +
         `${fmt(log.rows)} row operations, ${fmt(live)} live rows (generated in ${genSeconds.toFixed(0)} s)`,
     );
+    if (process.argv.includes('--changes-only')) {
+      // The change stream against its baseline alone (the export passes take most of the time).
+      const fo = runChild(['--child=fold', `--log=${dir}`]);
+      const ch = timeChanges(dir);
+      console.log(`  fold: ${fo.seconds.toFixed(1)} s, ${fmt(fo.rows / fo.seconds)} rows/s, peak RSS ${fo.peakRssMiB.toFixed(0)} MiB`);
+      console.log(`  changes: ${ch.seconds.toFixed(1)} s, ${fmt(log.rows / ch.seconds)} rows/s, peak RSS ${ch.peakRssMiB.toFixed(0)} MiB`);
+      console.log(`  clog changes = ${(fo.seconds / ch.seconds).toFixed(2)} × fold`);
+      return;
+    }
     const ex = runChild(['--child=export', `--log=${dir}`, `--file=${path.join(root, 'export.sqlite')}`]);
     console.log(`  export: ${ex.seconds.toFixed(1)} s, ${fmt(ex.rows / ex.seconds)} rows/s, peak RSS ${ex.peakRssMiB.toFixed(0)} MiB`);
     console.log(`  export RSS (MiB) per million rows applied: ${(ex.rss ?? []).map(([r, m]) => `${r / 1e6} M: ${m.toFixed(0)}`).join(', ')}`);

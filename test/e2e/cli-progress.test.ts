@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { MAIN, generatedLog } from './clog-run.js';
+import * as path from 'node:path';
+import { FIXTURES, MAIN, clog, generatedLog } from './clog-run.js';
 import type { CompressedSegment } from '../../src/api/ops.js';
 import { segmentDone } from '../../src/cli/commands/compress.js';
 import { tempDirs } from '../unit/maintenance/log-fixtures.js';
@@ -40,4 +41,15 @@ describe('progress on a terminal', () => {
     expect(at('already-compressed')).toBe('segment 7 skipped (already compressed)');
     expect(at('kept')).toBe('segment 7 skipped (kept plain)');
   });
+
+  it('export shows transactions, megabytes, rate and ETA on a terminal, and nothing when piped', async () => {
+    const file = path.join(newDir(), 'out.sqlite');
+    const run = onTerminal('export', path.join(FIXTURES, 'spacetimedb-v1.2', 'clog'), '--sqlite', file);
+    expect(run.code).toBe(0);
+    expect(run.screen).toMatch(/export \[[^\]]+\] \d+% \| 9 tx \| [\d.]+ KiB of [\d.]+ KiB \| [\d.]+ [KM]iB\/s \| ETA /);
+    expect(run.screen).toMatch(/exported 9 transactions into /);
+    const piped = await clog('export', path.join(FIXTURES, 'spacetimedb-v1.2', 'clog'), '--sqlite', path.join(newDir(), 'b.sqlite'));
+    expect(piped.stderr).toBe('');
+  });
 });
+
