@@ -14,7 +14,7 @@ import { CommitlogError, ErrorCodes, InvalidInputError, NotFoundError, Traversal
 import { type LogSource, commitIterator, toRepo } from '../log/free.js';
 import { BufReader } from '../payload/buf-reader.js';
 import { consumeRecordFn, skipRecordFn } from '../payload/visitor.js';
-import { ReplayError, wrapReplayError } from '../replay/errors.js';
+import { leftOverError, wrapReplayError } from '../replay/errors.js';
 import type { TableSchema } from '../replay/schema.js';
 import { BinaryReader, type Row } from '../replay/stdb.js';
 import { type MajorVersion, ST_COLUMN_ID, ST_TABLE_ID, ST_VIEW_ID } from '../replay/system-tables.js';
@@ -106,7 +106,7 @@ export class ExportStoppedError extends CommitlogError {
   ) {
     super(
       cause instanceof CommitlogError ? cause.code : ErrorCodes.EXPORT_WRITE,
-      `${messageOf(cause)} (the SQLite file holds every transaction up to ${lastOffset}; a re-run continues from there)`,
+      `${messageOf(cause)} (the SQLite file holds ${lastOffset < 0 ? 'no transaction yet' : `every transaction up to ${lastOffset}`}; a re-run continues from there)`,
       { cause },
     );
   }
@@ -185,6 +185,8 @@ export class SqliteReplay {
     } catch (e) {
       db.close();
       if (temp) fs.rmSync(temp, { recursive: true, force: true });
+      // A temporary file is nobody's concern: report the damage without what the file holds.
+      if (temp && e instanceof ExportStoppedError && e.cause instanceof Error) throw e.cause;
       throw e;
     }
   }
@@ -413,11 +415,7 @@ function applyCommit(
     }
   }
   if (k === c.n && reader.remaining !== 0) {
-    throw new ReplayError(
-      'Damaged',
-      c.minTxOffset + c.n - 1,
-      `${reader.remaining} bytes left over after the ${c.n} record(s) of the commit at tx offset ${c.minTxOffset}`,
-    );
+    throw leftOverError(c, reader.remaining);
   }
   return { last: applied, reachedAt: at !== undefined && applied >= at };
 }
