@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { dumpCommits } from '../../api/ops.js';
 import { TraversalError } from '../../index.js';
 import { EXIT_PROBLEMS, UsageError, parseOffsetArg } from '../output.js';
+import { checkFromPastEnd } from './range.js';
 
 /** Output is batched: one write per this many bytes of lines. */
 const WRITE_BATCH = 64 * 1024;
@@ -82,7 +83,12 @@ transaction in the range prints {offset, reducer, args, output, inserts, deletes
       const out = new LineWriter();
       try {
         const lines = decodedTransactions ? decodedTransactions(dir, { from, to }) : dumpCommits(dir, { from, to, records: flags.records });
-        for (const line of lines) out.line(line);
+        let printed = false;
+        for (const line of lines) {
+          out.line(line);
+          printed = true;
+        }
+        if (!printed) checkFromPastEnd(dir, from);
       } catch (e) {
         out.flush();
         if (e instanceof TraversalError) return reportTraversalError(e);

@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
+import { checkFromPastEnd, warnAtPastEnd } from './range.js';
 
 interface ExportFlags {
   sqlite?: string;
@@ -100,6 +101,8 @@ Examples:
         },
       });
       bar?.stop();
+      // Following, --at is a point still to come; otherwise an --at past the end is worth a word.
+      if (!flags.follow) warnAtPastEnd(at, result.lastOffset, 'the file holds the state');
       if (flags.json) {
         process.stdout.write(JSON.stringify(result) + '\n');
         return;
@@ -166,16 +169,19 @@ Examples:
       // Following, the stream waits for new commits inside the iterator: a timer prints what is pending.
       const timer = flags.follow ? setInterval(() => void flush(), 100) : null;
       const options = { from, to, table: flags.table, follow: flags.follow, pollMs: parsePoll(flags.poll), signal: ac?.signal };
+      let printed = false;
       try {
         if (debezium) {
           for await (const c of changes(dir, options)) {
             if (closed) break;
+            printed = true;
             chunk += JSON.stringify(toDebezium(c)) + '\n';
             if (chunk.length >= 64 * 1024) await flush();
           }
         } else if (flags.follow) {
           for await (const line of changeLines(dir, options)) {
             if (closed) break;
+            printed = true;
             chunk += line + '\n';
             if (chunk.length >= 64 * 1024) await flush();
           }
@@ -183,6 +189,7 @@ Examples:
           // Not following: the synchronous iterator (no promise per change), awaiting only between chunks.
           for (const line of changeLinesSync(dir, options)) {
             if (closed) break;
+            printed = true;
             chunk += line + '\n';
             if (chunk.length >= 64 * 1024) await flush();
           }
@@ -191,5 +198,7 @@ Examples:
         if (timer) clearInterval(timer);
       }
       if (!closed) await flush();
+      // Nothing printed may just be a quiet table; past the end of the log it is a mistaken --from.
+      if (!printed && !flags.follow) checkFromPastEnd(dir, from);
     });
 }

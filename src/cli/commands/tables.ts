@@ -1,6 +1,8 @@
 /** `clog tables <dir>`: the tables a SpacetimeDB log replays to, with live row and mutation counts. */
 import type { Command } from 'commander';
+import { warnAtPastEnd } from './range.js';
 import { formatTable, parseAt, registerRows } from './rows.js';
+import { registerSchema } from './schema.js';
 
 interface TablesFlags {
   at?: string;
@@ -28,9 +30,11 @@ Examples:
       // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
       const { SqliteReplay } = await import('../../api/replay.js');
       // Rows go to a temporary SQLite file, not the heap: this works on logs larger than memory.
-      const replayed = await SqliteReplay.open(dir, { at: parseAt(flags.at) });
+      const at = parseAt(flags.at);
+      const replayed = await SqliteReplay.open(dir, { at });
       const result = replayed.result;
       replayed.close();
+      warnAtPastEnd(at, result.lastOffset);
       if (flags.json) {
         const out = {
           transactions: result.transactions,
@@ -79,8 +83,9 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** `clog tables` and `clog rows`. */
+/** `clog tables`, `clog rows` and `clog schema`. */
 export function registerReplayCommands(program: Command): void {
   registerTables(program);
   registerRows(program);
+  registerSchema(program);
 }
