@@ -181,7 +181,7 @@ export function typeText(bytes: Uint8Array): string {
 }
 
 /**
- * `rowToJson` for people reading (`clog rows`, `clog dump --txdata`): columns that hold a type's BSATN
+ * `rowToJson` for people reading (`clog rows`): columns that hold a type's BSATN
  * (`holdsType`) show the type spelled instead of its hex.
  */
 export function rowToDisplayJson(row: Row, columns: readonly ColumnSchema[]): { [k: string]: Json } {

@@ -11,7 +11,7 @@ import type { Ops } from '../payload/txdata.js';
 import { decodeRecordFn } from '../payload/visitor.js';
 import { decodeCaller, reducerOwnArgs } from './caller.js';
 import { leftOverError, wrapReplayError } from './errors.js';
-import { type Json, rowToDisplayJson, toHex } from './json.js';
+import { type Json, rowToJson, toHex } from './json.js';
 import type { Row } from './stdb.js';
 import { ReplayVisitor } from './visitor.js';
 
@@ -73,7 +73,7 @@ export function* decodedTransactions(
       let rows: Json[];
       try {
         const { columns } = visitor.registry.schema(op.tableId);
-        rows = op.rowdata.map((r) => rowToDisplayJson(r, columns));
+        rows = op.rowdata.map((r) => rowToJson(r, columns));
       } catch {
         rows = op.rowdata.map(plain);
       }
