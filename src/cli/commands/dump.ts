@@ -72,7 +72,9 @@ Examples:
   clog dump ./db/clog --txdata --from 100 --to 120
 
 With --txdata the log is replayed from its start (row types come from its system tables) and each
-transaction in the range prints {offset, reducer, args, output, inserts, deletes, truncates}.`,
+transaction in the range prints {offset, reducer, caller, connectionId, timestamp, argsHex, output,
+inserts, deletes, truncates}: argsHex is the reducer's own arguments as BSATN hex (the log does not
+carry the reducers' parameter types). --from past the end of the log is an error (exit 2).`,
     )
     .action(async (dir: string, flags: DumpFlags) => {
       const from = parseOffsetArg(flags.from ?? '0', 'from');

@@ -134,7 +134,8 @@ plain:    {"txOffset", "tableId", "table", "op": "insert"|"delete", "row", "redu
           "connectionId", "timestamp"} (the last four when the transaction has reducer inputs)
 debezium: {"before", "after", "op": "c"|"d", "source": {"connector", "txOffset", "tableId", "table",
           "reducer", "caller", "connectionId"}, "ts_us": ISO timestamp}
-Values as in 'clog rows'. Transactions before --from are replayed for their schema but not printed.
+Values as in 'clog rows' (column types as BSATN hex). Transactions before --from are replayed for
+their schema but not printed; --from past the end of the log is an error (exit 2) unless --follow.
 
 Examples:
   clog changes ./db/clog --table message

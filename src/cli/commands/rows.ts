@@ -59,6 +59,7 @@ export function registerRows(program: Command): void {
       `
 Values as JSON: 64-bit and wider integers are decimal strings, byte arrays hex, identities and
 connection ids hex, timestamps ISO-8601, options the value or null, sums {"Variant": value}.
+Columns holding a type (st_column.col_type, ...) show it spelled: U64, Identity, Option<String>.
 
 Examples:
   clog rows ./db/clog user

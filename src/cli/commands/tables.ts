@@ -15,12 +15,14 @@ export function registerTables(program: Command): void {
     .description('replay a SpacetimeDB log and list its tables (id, name, live rows, inserts, deletes)')
     .argument('<dir>', 'log directory')
     .option('--at <offset>', 'replay transactions up to and including this tx offset')
-    .option('--json', 'print {"transactions", "tables": [{tableId, name, rows, inserts, deletes}], "reducers"}')
+    .option('--json', 'print {"transactions", "tables": [{tableId, name, rows, inserts, deletes, deletesAbsent}], "reducers"}')
     .addHelpText(
       'after',
       `
 Tables listed: every table a transaction touched, and every user table st_table declares.
 System table schemas are built in (SpacetimeDB 1.x and 2.x); user tables come from st_table/st_column.
+UNMATCHED (shown when there are some) counts deletes of rows the log never inserted. --at past the
+end of the log shows the final state, with a warning on stderr.
 
 Examples:
   clog tables ./db/clog
