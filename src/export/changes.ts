@@ -32,6 +32,8 @@ export interface ChangesOptions {
   pollMs?: number;
   signal?: AbortSignal;
   version?: MajorVersion | 'all';
+  /** Called when the log's last commit, damaged or cut short (a torn write), is left out (not when following). */
+  onSkippedTail?: (e: TraversalError) => void;
 }
 
 /** One row change. `reducer`, `caller`, `connectionId` and `timestamp` are there when the log has inputs. */
@@ -221,7 +223,11 @@ class ChangeStream<T extends RowChange | string> {
         const item = it.step();
         if (item === null) return;
         if (item instanceof TraversalError) {
-          if (it.step() === null) return; // a torn (or still being written) last commit
+          if (it.step() === null) {
+            // a torn (or, when following, still being written) last commit
+            if (!this.options.follow) this.options.onSkippedTail?.(item);
+            return;
+          }
           throw item;
         }
         const c: StoredCommit = item;

@@ -81,6 +81,11 @@ export interface ExportResult {
   resumedFrom: number | null;
   tables: ExportedTable[];
   reducers: Record<string, number>;
+  /**
+   * The log's last commit, damaged or cut short (a torn write), was left out, as the library's folds
+   * do: why. Null when every commit read was whole.
+   */
+  skippedTail: string | null;
 }
 
 interface Position {
@@ -284,9 +289,11 @@ async function run(
     store.setMetaValue('updated_at', new Date().toISOString());
   };
 
+  let skippedTail: string | null = null;
   /** Applies what the log holds after `position`; true once `at` is reached. */
   const applyAvailable = async (batchBytes: number): Promise<boolean> => {
     checkPosition(repo, position, file);
+    skippedTail = null;
     const it = commitIterator(repo, position.txOffset + 1);
     let inBatch = 0;
     const commitBatch = () => {
@@ -302,7 +309,10 @@ async function run(
         if (item === null) break;
         if (item instanceof TraversalError) {
           // A bad last commit is a torn write (or one still being written, when following).
-          if (it.step() === null) break;
+          if (it.step() === null) {
+            skippedTail = item.message;
+            break;
+          }
           throw item;
         }
         const c: StoredCommit = item;
@@ -382,6 +392,7 @@ async function run(
     resumedFrom,
     tables: exportedTables(db, store, visitor),
     reducers: Object.fromEntries(visitor.reducers),
+    skippedTail,
   };
   return { result, store, visitor };
 }

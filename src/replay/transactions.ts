@@ -57,7 +57,12 @@ function plain(value: unknown): Json {
 
 export function* decodedTransactions(
   source: LogSource,
-  range: { from?: number; to?: number } = {},
+  range: {
+    from?: number;
+    to?: number;
+    /** Called when the log's last commit, damaged or cut short (a torn write), is left out. */
+    onSkippedTail?: (e: TraversalError) => void;
+  } = {},
 ): Generator<DecodedTransaction, void, undefined> {
   const from = range.from ?? 0;
   const visitor = new ReplayVisitor('all');
@@ -85,7 +90,11 @@ export function* decodedTransactions(
       const item = it.step();
       if (item === null) return;
       if (item instanceof TraversalError) {
-        if (it.step() === null) return; // a torn last commit, as folds treat it
+        if (it.step() === null) {
+          // a torn last commit, as folds treat it
+          range.onSkippedTail?.(item);
+          return;
+        }
         throw item;
       }
       const reader = new BufReader(item.records);

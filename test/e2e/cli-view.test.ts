@@ -272,3 +272,26 @@ describe('damage in the middle of a log is named first', () => {
     }
   });
 });
+
+describe('a torn last commit is left out, and said so', () => {
+  it('tables, rows, schema, export, changes, dump --txdata: the state before it, a warning naming it, exit 0; dump exit 1', async () => {
+    const { dir } = copyFixture('spacetimedb-v1.2', tmp());
+    const seg = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.stdb.log'))!);
+    fs.truncateSync(seg, fs.statSync(seg).size - 20); // the last commit (tx 8) cut short, as a crash leaves it
+    const warning = /^clog: warning: the log's last commit is damaged or incomplete \(a torn write\?\) and was left out: .*offset 8.*\n$/;
+    for (const args of [['tables', dir], ['rows', dir, 'user'], ['schema', dir], ['export', dir, '--sqlite', path.join(tmp(), 't.sqlite')], ['changes', dir], ['dump', dir, '--txdata']]) {
+      const r = await clog(...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(warning);
+    }
+    const tables = JSON.parse((await clog('tables', dir, '--json')).stdout) as { transactions: number };
+    expect(tables.transactions).toBe(8);
+    const txs = jsonLines((await clog('dump', dir, '--txdata')).stdout) as { offset: number }[];
+    expect(txs.map((t) => t.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // stopping before the tail reads nothing of it: no warning
+    expect((await clog('tables', dir, '--at', '5')).stderr).toBe('');
+    const dump = await clog('dump', dir);
+    expect(dump.code).toBe(1);
+    expect(dump.stderr).toMatch(/offset 8/);
+  });
+});

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { dumpCommits } from '../../api/ops.js';
 import { TraversalError } from '../../index.js';
 import { EXIT_PROBLEMS, UsageError, parseOffsetArg } from '../output.js';
-import { checkFromPastEnd } from './range.js';
+import { checkFromPastEnd, warnSkippedTail } from './range.js';
 
 /** Output is batched: one write per this many bytes of lines. */
 const WRITE_BATCH = 64 * 1024;
@@ -84,12 +84,18 @@ carry the reducers' parameter types). --from past the end of the log is an error
       const decodedTransactions = flags.txdata ? (await import('../../api/replay.js')).decodedTransactions : undefined;
       const out = new LineWriter();
       try {
-        const lines = decodedTransactions ? decodedTransactions(dir, { from, to }) : dumpCommits(dir, { from, to, records: flags.records });
+        let skippedTail: string | null = null;
+        const onSkippedTail = (e: Error) => (skippedTail = e.message);
+        const lines = decodedTransactions
+          ? decodedTransactions(dir, { from, to, onSkippedTail })
+          : dumpCommits(dir, { from, to, records: flags.records });
         let printed = false;
         for (const line of lines) {
           out.line(line);
           printed = true;
         }
+        out.flush();
+        warnSkippedTail(skippedTail);
         if (!printed) checkFromPastEnd(dir, from);
       } catch (e) {
         out.flush();

@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { UsageError, formatBytes, parseOffsetArg } from '../output.js';
-import { checkFromPastEnd, warnAtPastEnd } from './range.js';
+import { checkFromPastEnd, warnAtPastEnd, warnSkippedTail } from './range.js';
 
 interface ExportFlags {
   sqlite?: string;
@@ -102,7 +102,10 @@ Examples:
       });
       bar?.stop();
       // Following, --at is a point still to come; otherwise an --at past the end is worth a word.
-      if (!flags.follow) warnAtPastEnd(at, result.lastOffset, 'the file holds the state');
+      if (!flags.follow) {
+        warnSkippedTail(result.skippedTail);
+        warnAtPastEnd(at, result.lastOffset, 'the file holds the state');
+      }
       if (flags.json) {
         process.stdout.write(JSON.stringify(result) + '\n');
         return;
@@ -169,7 +172,16 @@ Examples:
       };
       // Following, the stream waits for new commits inside the iterator: a timer prints what is pending.
       const timer = flags.follow ? setInterval(() => void flush(), 100) : null;
-      const options = { from, to, table: flags.table, follow: flags.follow, pollMs: parsePoll(flags.poll), signal: ac?.signal };
+      let skippedTail: string | null = null;
+      const options = {
+        from,
+        to,
+        table: flags.table,
+        follow: flags.follow,
+        pollMs: parsePoll(flags.poll),
+        signal: ac?.signal,
+        onSkippedTail: (e: Error) => (skippedTail = e.message),
+      };
       let printed = false;
       try {
         if (debezium) {
@@ -199,6 +211,7 @@ Examples:
         if (timer) clearInterval(timer);
       }
       if (!closed) await flush();
+      warnSkippedTail(skippedTail);
       // Nothing printed may just be a quiet table; past the end of the log it is a mistaken --from.
       if (!printed && !flags.follow) checkFromPastEnd(dir, from);
     });

@@ -29,3 +29,13 @@ export function checkFromPastEnd(dir: string, from: number, flag = '--from'): vo
   const last = tail.nextOffset - 1;
   if (from > last) throw new UsageError(`${flag} ${from} is past the end of the log (${ending(last)})`);
 }
+
+/**
+ * The replaying commands leave out a damaged or cut-short last commit, as the library's folds do (a
+ * crash during a write leaves one; opening the log for writing repairs it). Said, not silent: the state
+ * shown stops before it.
+ */
+export function warnSkippedTail(reason: string | null): void {
+  if (reason === null) return;
+  process.stderr.write(`clog: warning: the log's last commit is damaged or incomplete (a torn write?) and was left out: ${reason}\n`);
+}

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ExportedTable } from '../../api/replay.js';
 import { UsageError, parseOffsetArg } from '../output.js';
-import { warnAtPastEnd } from './range.js';
+import { warnAtPastEnd, warnSkippedTail } from './range.js';
 
 interface RowsFlags {
   at?: string;
@@ -73,6 +73,7 @@ Examples:
       const at = parseAt(flags.at);
       const replayed = await SqliteReplay.open(dir, { at });
       try {
+        warnSkippedTail(replayed.result.skippedTail);
         warnAtPastEnd(at, replayed.result.lastOffset);
         const table = pick(replayed.result.tables, which);
         const columns = replayed.columnsOf(table.tableId);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { DescribedTable } from '../../api/replay.js';
 import { UsageError } from '../output.js';
 import { formatTable, parseAt } from './rows.js';
-import { warnAtPastEnd } from './range.js';
+import { warnAtPastEnd, warnSkippedTail } from './range.js';
 
 interface SchemaFlags {
   at?: string;
@@ -69,6 +69,7 @@ Examples:
       const replayed = await SqliteReplay.open(dir, { at });
       let described: DescribedTable[];
       try {
+        warnSkippedTail(replayed.result.skippedTail);
         warnAtPastEnd(at, replayed.result.lastOffset);
         const present = new Set(replayed.result.tables.map((t) => t.tableId));
         described = describeSchema(replayed.result.tables, function* (id) {

@@ -1,6 +1,6 @@
 /** `clog tables <dir>`: the tables a SpacetimeDB log replays to, with live row and mutation counts. */
 import type { Command } from 'commander';
-import { warnAtPastEnd } from './range.js';
+import { warnAtPastEnd, warnSkippedTail } from './range.js';
 import { formatTable, parseAt, registerRows } from './rows.js';
 import { registerSchema } from './schema.js';
 
@@ -36,6 +36,7 @@ Examples:
       const replayed = await SqliteReplay.open(dir, { at });
       const result = replayed.result;
       replayed.close();
+      warnSkippedTail(result.skippedTail);
       warnAtPastEnd(at, result.lastOffset);
       if (flags.json) {
         const out = {
