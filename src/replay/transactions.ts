@@ -65,7 +65,8 @@ export function* decodedTransactions(
   } = {},
 ): Generator<DecodedTransaction, void, undefined> {
   const from = range.from ?? 0;
-  const visitor = new ReplayVisitor('all');
+  // Only the schema tables stay in memory: rows are printed, not kept (bounded by the schema, not the data).
+  const visitor = new ReplayVisitor({ version: 'all', keep: 'meta' });
   const name = (tableId: number): string => {
     try {
       return visitor.registry.schema(tableId).name;
