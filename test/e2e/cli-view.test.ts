@@ -226,6 +226,14 @@ describe('offsets past the end of the log', () => {
     expect([quiet.code, quiet.stdout, quiet.stderr]).toEqual([0, '', '']);
   });
 
+  it('a log of four segments: the end is found in the newest one', async () => {
+    const { dir } = generatedLog(tmp(), 'segs');
+    const r = await clog('dump', dir, '--from', '40');
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, '', 'clog: --from 40 is past the end of the log (last offset 39)\n']);
+    const last = await clog('dump', dir, '--from', '39');
+    expect((jsonLines(last.stdout) as { minTxOffset: number; segment: number }[]).map((c) => [c.minTxOffset, c.segment])).toEqual([[39, 39]]);
+  });
+
   it('an empty log: --from 1 is past its end', async () => {
     const dir = path.join(tmp(), 'empty');
     fs.mkdirSync(dir);
