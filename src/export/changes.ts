@@ -10,11 +10,12 @@ import { type LogSource, commitIterator, toRepo } from '../log/free.js';
 import { BufReader } from '../payload/buf-reader.js';
 import type { Inputs } from '../payload/txdata.js';
 import { consumeRecordFn } from '../payload/visitor.js';
-import { ReplayError, wrapReplayError } from '../replay/errors.js';
+import { leftOverError, wrapReplayError } from '../replay/errors.js';
 import { type Json, rowToJson } from '../replay/json.js';
 import { type RowText, rowTextSerializer } from '../replay/json-text.js';
 import type { TableSchema } from '../replay/schema.js';
-import { AT, BinaryReader, type Row, product, rowCodec } from '../replay/stdb.js';
+import { decodeCaller } from '../replay/caller.js';
+import type { Row } from '../replay/stdb.js';
 import type { MajorVersion } from '../replay/system-tables.js';
 import { ReplayVisitor } from '../replay/visitor.js';
 import { JsonOut } from '../replay/bsatn-json.js';
@@ -32,6 +33,8 @@ export interface ChangesOptions {
   pollMs?: number;
   signal?: AbortSignal;
   version?: MajorVersion | 'all';
+  /** Called when the log's last commit, damaged or cut short (a torn write), is left out (not when following). */
+  onSkippedTail?: (e: TraversalError) => void;
 }
 
 /** One row change. `reducer`, `caller`, `connectionId` and `timestamp` are there when the log has inputs. */
@@ -84,33 +87,7 @@ export function toDebezium(c: RowChange): DebeziumChange {
   return out;
 }
 
-// Reducer inputs start with the caller's identity, connection id and the call's timestamp, then the
-// reducer's own arguments (SpacetimeDB's `ReducerContext` → `txdata::Inputs`).
-const CALLER_COLUMNS = [
-  { name: 'caller', type: product([['__identity__', AT.U256]]) },
-  { name: 'connectionId', type: product([['__connection_id__', AT.U128]]) },
-  {
-    name: 'timestamp',
-    type: product([['__timestamp_micros_since_unix_epoch__', AT.I64]]),
-  },
-];
-const CALLER = rowCodec(CALLER_COLUMNS);
-const CALLER_LEN = 32 + 16 + 8;
-
-/** The caller, connection id and timestamp of a transaction's inputs; null when they do not fit. */
-export function decodeCaller(inputs: Inputs): { caller: string; connectionId: string; timestamp: string } | null {
-  if (inputs.reducerArgs.length < CALLER_LEN) return null;
-  try {
-    const j = rowToJson(CALLER.decode(new BinaryReader(inputs.reducerArgs)), CALLER_COLUMNS);
-    return {
-      caller: String(j.caller),
-      connectionId: String(j.connectionId),
-      timestamp: String(j.timestamp),
-    };
-  } catch {
-    return null;
-  }
-}
+export { decodeCaller } from '../replay/caller.js';
 
 /**
  * The changes of a log as JSON lines, in chunks of whole lines (each ending in a newline, about
@@ -320,7 +297,11 @@ class ChangeStream<T extends RowChange | Buffer> {
         const item = it.step();
         if (item === null) return;
         if (item instanceof TraversalError) {
-          if (it.step() === null) return; // a torn (or still being written) last commit
+          if (it.step() === null) {
+            // a torn (or, when following, still being written) last commit
+            if (!this.options.follow) this.options.onSkippedTail?.(item);
+            return;
+          }
           throw item;
         }
         const c: StoredCommit = item;
@@ -352,11 +333,7 @@ class ChangeStream<T extends RowChange | Buffer> {
           }
         }
         if (reader.remaining !== 0) {
-          throw new ReplayError(
-            'Damaged',
-            c.minTxOffset + c.n - 1,
-            `${reader.remaining} bytes left over after the ${c.n} record(s) of the commit at tx offset ${c.minTxOffset}`,
-          );
+          throw leftOverError(c, reader.remaining);
         }
       }
     } finally {

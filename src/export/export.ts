@@ -14,7 +14,7 @@ import { CommitlogError, ErrorCodes, InvalidInputError, NotFoundError, Traversal
 import { type LogSource, commitIterator, toRepo } from '../log/free.js';
 import { BufReader } from '../payload/buf-reader.js';
 import { consumeRecordFn, skipRecordFn } from '../payload/visitor.js';
-import { ReplayError, wrapReplayError } from '../replay/errors.js';
+import { leftOverError, wrapReplayError } from '../replay/errors.js';
 import type { TableSchema } from '../replay/schema.js';
 import { BinaryReader, type Row } from '../replay/stdb.js';
 import { type MajorVersion, ST_COLUMN_ID, ST_TABLE_ID, ST_VIEW_ID } from '../replay/system-tables.js';
@@ -81,6 +81,11 @@ export interface ExportResult {
   resumedFrom: number | null;
   tables: ExportedTable[];
   reducers: Record<string, number>;
+  /**
+   * The log's last commit, damaged or cut short (a torn write), was left out, as the library's folds
+   * do: why. Null when every commit read was whole.
+   */
+  skippedTail: string | null;
 }
 
 interface Position {
@@ -106,7 +111,7 @@ export class ExportStoppedError extends CommitlogError {
   ) {
     super(
       cause instanceof CommitlogError ? cause.code : ErrorCodes.EXPORT_WRITE,
-      `${messageOf(cause)} (the SQLite file holds every transaction up to ${lastOffset}; a re-run continues from there)`,
+      `${messageOf(cause)} (the SQLite file holds ${lastOffset < 0 ? 'no transaction yet' : `every transaction up to ${lastOffset}`}; a re-run continues from there)`,
       { cause },
     );
   }
@@ -185,6 +190,8 @@ export class SqliteReplay {
     } catch (e) {
       db.close();
       if (temp) fs.rmSync(temp, { recursive: true, force: true });
+      // A temporary file is nobody's concern: report the damage without what the file holds.
+      if (temp && e instanceof ExportStoppedError && e.cause instanceof Error) throw e.cause;
       throw e;
     }
   }
@@ -282,9 +289,11 @@ async function run(
     store.setMetaValue('updated_at', new Date().toISOString());
   };
 
+  let skippedTail: string | null = null;
   /** Applies what the log holds after `position`; true once `at` is reached. */
   const applyAvailable = async (batchBytes: number): Promise<boolean> => {
     checkPosition(repo, position, file);
+    skippedTail = null;
     const it = commitIterator(repo, position.txOffset + 1);
     let inBatch = 0;
     const commitBatch = () => {
@@ -300,7 +309,10 @@ async function run(
         if (item === null) break;
         if (item instanceof TraversalError) {
           // A bad last commit is a torn write (or one still being written, when following).
-          if (it.step() === null) break;
+          if (it.step() === null) {
+            skippedTail = item.message;
+            break;
+          }
           throw item;
         }
         const c: StoredCommit = item;
@@ -380,6 +392,7 @@ async function run(
     resumedFrom,
     tables: exportedTables(db, store, visitor),
     reducers: Object.fromEntries(visitor.reducers),
+    skippedTail,
   };
   return { result, store, visitor };
 }
@@ -413,11 +426,7 @@ function applyCommit(
     }
   }
   if (k === c.n && reader.remaining !== 0) {
-    throw new ReplayError(
-      'Damaged',
-      c.minTxOffset + c.n - 1,
-      `${reader.remaining} bytes left over after the ${c.n} record(s) of the commit at tx offset ${c.minTxOffset}`,
-    );
+    throw leftOverError(c, reader.remaining);
   }
   return { last: applied, reachedAt: at !== undefined && applied >= at };
 }

@@ -42,7 +42,23 @@ export function wrapReplayError(e: unknown, offset: number): Error {
   }
   const cause = e instanceof TxdataDecoderError && e.cause !== undefined ? e.cause : e;
   const msg = cause instanceof Error ? cause.message : String(cause);
-  return new ReplayError('Damaged', offset, `the Txdata does not decode: ${msg}`, undefined, { cause: e });
+  return new ReplayError('Damaged', offset, `${NOT_TXDATA}: ${msg}`, undefined, { cause: e });
+}
+
+/**
+ * What a record that does not decode most likely means: a log not written by SpacetimeDB, or another
+ * format inside (issue 17: "9900 bytes left over" alone read like a bug of clog).
+ */
+const NOT_TXDATA = 'the record does not look like a SpacetimeDB transaction (Txdata)';
+
+/** A commit whose records decoded but did not use all its bytes: not Txdata, or damaged inside. */
+export function leftOverError(c: { minTxOffset: number; n: number }, remaining: number): ReplayError {
+  return new ReplayError(
+    'Damaged',
+    c.minTxOffset + c.n - 1,
+    `the records of the commit at tx offset ${c.minTxOffset} do not look like SpacetimeDB transactions (Txdata): ` +
+      `${remaining} bytes left over after its ${c.n} record(s)`,
+  );
 }
 
 export { messageOf };

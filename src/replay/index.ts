@@ -19,7 +19,7 @@ export {
   SYSTEM_TABLES,
   systemTables,
 } from './system-tables.js';
-export { type Json, optionOf, rowToJson, specialOf, spellType, toHex, valueToJson } from './json.js';
+export { type Json, optionOf, rowToDisplayJson, rowToJson, specialOf, spellType, toHex, typeText, valueToJson } from './json.js';
 export {
   type AlgebraicType,
   type Row,
@@ -31,4 +31,14 @@ export {
   rowCodec,
   sum,
 } from './stdb.js';
+export {
+  type DescribedColumn,
+  type DescribedConstraint,
+  type DescribedIndex,
+  type DescribedSequence,
+  type DescribedTable,
+  type SystemRows,
+  type TableRef,
+  describeSchema,
+} from './describe.js';
 export { type DecodedTableOps, type DecodedTransaction, decodedTransactions } from './transactions.js';

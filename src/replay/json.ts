@@ -5,7 +5,7 @@
  * or null, results `{"ok": v}`/`{"err": v}`, other sums `{"<variant>": v}`.
  */
 import type { ColumnSchema } from './system-tables.js';
-import { type AlgebraicType, type Row, setKey } from './stdb.js';
+import { type AlgebraicType, type Row, decodeAlgebraicType, setKey } from './stdb.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -165,5 +165,30 @@ export function valueToJson(value: unknown, type: AlgebraicType): Json {
 export function rowToJson(row: Row, columns: readonly ColumnSchema[]): { [k: string]: Json } {
   const out: { [k: string]: Json } = {};
   for (const c of columns) setKey(out, c.name, valueToJson(row[c.name], c.type));
+  return out;
+}
+
+/**
+ * The BSATN of an `AlgebraicType` (a `col_type` of `st_column`) spelled as `spellType` does; bytes that
+ * are not a type say so, with their hex, rather than passing for one.
+ */
+export function typeText(bytes: Uint8Array): string {
+  try {
+    return spellType(decodeAlgebraicType(bytes));
+  } catch (e) {
+    return `undecodable type (${(e as Error).message}): ${toHex(bytes)}`;
+  }
+}
+
+/**
+ * `rowToJson` for people reading (`clog rows`): columns that hold a type's BSATN
+ * (`holdsType`) show the type spelled instead of its hex.
+ */
+export function rowToDisplayJson(row: Row, columns: readonly ColumnSchema[]): { [k: string]: Json } {
+  const out = rowToJson(row, columns);
+  for (const c of columns) {
+    const v = row[c.name];
+    if (c.holdsType && v instanceof Uint8Array) setKey(out, c.name, typeText(v));
+  }
   return out;
 }

@@ -7,7 +7,7 @@ import { NotFoundError, TraversalError } from '../errors.js';
 import { type LogSource, commitIterator } from '../log/free.js';
 import { BufReader } from '../payload/buf-reader.js';
 import { consumeRecordFn } from '../payload/visitor.js';
-import { ReplayError, wrapReplayError } from './errors.js';
+import { leftOverError, wrapReplayError } from './errors.js';
 import type { Row } from './stdb.js';
 import { type ColumnSchema, type MajorVersion, ST_VIEW_ID } from './system-tables.js';
 import { ReplayVisitor } from './visitor.js';
@@ -87,11 +87,7 @@ export function replay(source: LogSource, options: ReplayOptions = {}): ReplayRe
       }
       // Every byte of a commit belongs to its records; leftovers mean the rows were misread.
       if (reader.remaining !== 0) {
-        throw new ReplayError(
-          'Damaged',
-          item.minTxOffset + item.n - 1,
-          `${reader.remaining} bytes left over after the ${item.n} record(s) of the commit at tx offset ${item.minTxOffset}`,
-        );
+        throw leftOverError(item, reader.remaining);
       }
     }
   } finally {

@@ -29,6 +29,8 @@ export type MajorVersion = 1 | 2;
 export interface ColumnSchema {
   name: string;
   type: AlgebraicType;
+  /** The column's bytes are the BSATN of an `AlgebraicType` (`st_column.col_type`, ...): shown spelled. */
+  holdsType?: true;
 }
 
 export interface SystemTableSchema {
@@ -85,8 +87,16 @@ const StVarValue = sum([
   ['String', STRING],
 ]);
 
-function table(tableId: number, name: string, since: string, cols: [string, AlgebraicType][]): SystemTableSchema {
-  return { tableId, name, since, columns: cols.map(([n, type]) => ({ name: n, type })) };
+/** A column of `AlgebraicTypeViaBytes`. */
+const TYPE_BYTES = 'type-bytes';
+
+function table(tableId: number, name: string, since: string, cols: [string, AlgebraicType | typeof TYPE_BYTES][]): SystemTableSchema {
+  return {
+    tableId,
+    name,
+    since,
+    columns: cols.map(([n, type]): ColumnSchema => (type === TYPE_BYTES ? { name: n, type: BYTES, holdsType: true } : { name: n, type })),
+  };
 }
 
 /** Every system table of 1.x and 2.x, by id. */
@@ -102,7 +112,7 @@ export const SYSTEM_TABLES: readonly SystemTableSchema[] = [
     ['table_id', U32],
     ['col_pos', U16],
     ['col_name', STRING],
-    ['col_type', BYTES],
+    ['col_type', TYPE_BYTES],
   ]),
   table(3, 'st_sequence', '1.0', [
     ['sequence_id', U32],
@@ -169,13 +179,13 @@ export const SYSTEM_TABLES: readonly SystemTableSchema[] = [
     ['view_id', U32],
     ['param_pos', U16],
     ['param_name', STRING],
-    ['param_type', BYTES],
+    ['param_type', TYPE_BYTES],
   ]),
   table(14, 'st_view_column', '1.8', [
     ['view_id', U32],
     ['col_pos', U16],
     ['col_name', STRING],
-    ['col_type', BYTES],
+    ['col_type', TYPE_BYTES],
   ]),
   table(15, 'st_view_sub', '1.8', [
     ['view_id', U32],

@@ -9,7 +9,8 @@ import { type LogSource, commitIterator } from '../log/free.js';
 import { BufReader } from '../payload/buf-reader.js';
 import type { Ops } from '../payload/txdata.js';
 import { decodeRecordFn } from '../payload/visitor.js';
-import { wrapReplayError } from './errors.js';
+import { decodeCaller, reducerOwnArgs } from './caller.js';
+import { leftOverError, wrapReplayError } from './errors.js';
 import { type Json, rowToJson, toHex } from './json.js';
 import type { Row } from './stdb.js';
 import { ReplayVisitor } from './visitor.js';
@@ -23,8 +24,16 @@ export interface DecodedTableOps {
 export interface DecodedTransaction {
   offset: number;
   reducer: string | null;
-  /** The reducer's arguments (BSATN) as hex; null without inputs. */
-  args: string | null;
+  /** Who called the reducer (identity hex), from which connection (hex), when (ISO); null without inputs. */
+  caller: string | null;
+  connectionId: string | null;
+  timestamp: string | null;
+  /**
+   * The reducer's own arguments (after the caller prefix) as BSATN hex: the log does not carry the
+   * reducers' parameter types (they are in the module's code), so they cannot be decoded from it.
+   * Null without inputs; all the input bytes when they are too short to hold a caller.
+   */
+  argsHex: string | null;
   /** The reducer's error message, if it failed. */
   output: string | null;
   inserts: DecodedTableOps[];
@@ -48,10 +57,16 @@ function plain(value: unknown): Json {
 
 export function* decodedTransactions(
   source: LogSource,
-  range: { from?: number; to?: number } = {},
+  range: {
+    from?: number;
+    to?: number;
+    /** Called when the log's last commit, damaged or cut short (a torn write), is left out. */
+    onSkippedTail?: (e: TraversalError) => void;
+  } = {},
 ): Generator<DecodedTransaction, void, undefined> {
   const from = range.from ?? 0;
-  const visitor = new ReplayVisitor('all');
+  // Only the schema tables stay in memory: rows are printed, not kept (bounded by the schema, not the data).
+  const visitor = new ReplayVisitor({ version: 'all', keep: 'meta' });
   const name = (tableId: number): string => {
     try {
       return visitor.registry.schema(tableId).name;
@@ -76,13 +91,24 @@ export function* decodedTransactions(
       const item = it.step();
       if (item === null) return;
       if (item instanceof TraversalError) {
-        if (it.step() === null) return; // a torn last commit, as folds treat it
+        if (it.step() === null) {
+          // a torn last commit, as folds treat it
+          range.onSkippedTail?.(item);
+          return;
+        }
         throw item;
       }
       const reader = new BufReader(item.records);
+      // A commit's transactions are yielded once all of its bytes decoded: records that leave bytes
+      // over are not Txdata, and must not be printed as (empty) transactions first.
+      const decoded: DecodedTransaction[] = [];
+      let past = false;
       for (let k = 0; k < item.n; k++) {
         const offset = item.minTxOffset + k;
-        if (range.to !== undefined && offset > range.to) return;
+        if (range.to !== undefined && offset > range.to) {
+          past = true;
+          break;
+        }
         let tx;
         try {
           tx = decodeRecordFn(visitor, it.logFormatVersion, offset, reader);
@@ -90,16 +116,23 @@ export function* decodedTransactions(
           throw wrapReplayError(e, offset);
         }
         if (offset < from) continue;
-        yield {
+        const caller = tx.inputs ? decodeCaller(tx.inputs) : null;
+        decoded.push({
           offset,
           reducer: tx.inputs?.reducerName ?? null,
-          args: tx.inputs ? toHex(tx.inputs.reducerArgs) : null,
+          caller: caller?.caller ?? null,
+          connectionId: caller?.connectionId ?? null,
+          timestamp: caller?.timestamp ?? null,
+          argsHex: tx.inputs ? toHex(reducerOwnArgs(tx.inputs)) : null,
           output: tx.outputs?.reducerOutput ?? null,
           inserts: json(tx.mutations?.inserts),
           deletes: json(tx.mutations?.deletes),
           truncates: (tx.mutations?.truncates ?? []).map((tableId) => ({ tableId, table: name(tableId) })),
-        };
+        });
       }
+      if (!past && reader.remaining !== 0) throw leftOverError(item, reader.remaining);
+      yield* decoded;
+      if (past) return;
     }
   } finally {
     it.release();

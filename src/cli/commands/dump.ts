@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { dumpCommits } from '../../api/ops.js';
 import { TraversalError } from '../../index.js';
 import { EXIT_PROBLEMS, UsageError, parseOffsetArg } from '../output.js';
+import { checkFromPastEnd, warnSkippedTail } from './range.js';
 
 /** Output is batched: one write per this many bytes of lines. */
 const WRITE_BATCH = 64 * 1024;
@@ -71,7 +72,9 @@ Examples:
   clog dump ./db/clog --txdata --from 100 --to 120
 
 With --txdata the log is replayed from its start (row types come from its system tables) and each
-transaction in the range prints {offset, reducer, args, output, inserts, deletes, truncates}.`,
+transaction in the range prints {offset, reducer, caller, connectionId, timestamp, argsHex, output,
+inserts, deletes, truncates}: argsHex is the reducer's own arguments as BSATN hex (the log does not
+carry the reducers' parameter types). --from past the end of the log is an error (exit 2).`,
     )
     .action(async (dir: string, flags: DumpFlags) => {
       const from = parseOffsetArg(flags.from ?? '0', 'from');
@@ -81,8 +84,19 @@ transaction in the range prints {offset, reducer, args, output, inserts, deletes
       const decodedTransactions = flags.txdata ? (await import('../../api/replay.js')).decodedTransactions : undefined;
       const out = new LineWriter();
       try {
-        const lines = decodedTransactions ? decodedTransactions(dir, { from, to }) : dumpCommits(dir, { from, to, records: flags.records });
-        for (const line of lines) out.line(line);
+        let skippedTail: string | null = null;
+        const onSkippedTail = (e: Error) => (skippedTail = e.message);
+        const lines = decodedTransactions
+          ? decodedTransactions(dir, { from, to, onSkippedTail })
+          : dumpCommits(dir, { from, to, records: flags.records });
+        let printed = false;
+        for (const line of lines) {
+          out.line(line);
+          printed = true;
+        }
+        out.flush();
+        warnSkippedTail(skippedTail);
+        if (!printed) checkFromPastEnd(dir, from);
       } catch (e) {
         out.flush();
         if (e instanceof TraversalError) return reportTraversalError(e);

@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { count, formatBytes, parseOffsetArg, UsageError } from '../output.js';
+import { checkFromPastEnd, warnAtPastEnd, warnSkippedTail } from './range.js';
 
 interface ExportFlags {
   sqlite?: string;
@@ -100,6 +101,11 @@ Examples:
         },
       });
       bar?.stop();
+      // Following, --at is a point still to come; otherwise an --at past the end is worth a word.
+      if (!flags.follow) {
+        warnSkippedTail(result.skippedTail);
+        warnAtPastEnd(at, result.lastOffset, 'the file holds the state');
+      }
       if (flags.json) {
         process.stdout.write(JSON.stringify(result) + '\n');
         return;
@@ -131,7 +137,8 @@ plain:    {"txOffset", "tableId", "table", "op": "insert"|"delete", "row", "redu
           "connectionId", "timestamp"} (the last four when the transaction has reducer inputs)
 debezium: {"before", "after", "op": "c"|"d", "source": {"connector", "txOffset", "tableId", "table",
           "reducer", "caller", "connectionId"}, "ts_us": ISO timestamp}
-Values as in 'clog rows'. Transactions before --from are replayed for their schema but not printed.
+Values as in 'clog rows' (column types as BSATN hex). Transactions before --from are replayed for
+their schema but not printed; --from past the end of the log is an error (exit 2) unless --follow.
 
 Examples:
   clog changes ./db/clog --table message
@@ -166,13 +173,24 @@ Examples:
         chunk = '';
         await write(text);
       };
-      const options = { from, to, table: flags.table, follow: flags.follow, pollMs: parsePoll(flags.poll), signal: ac?.signal };
+      let skippedTail: string | null = null;
+      const options = {
+        from,
+        to,
+        table: flags.table,
+        follow: flags.follow,
+        pollMs: parsePoll(flags.poll),
+        signal: ac?.signal,
+        onSkippedTail: (e: Error) => (skippedTail = e.message),
+      };
+      let printed = false;
       if (debezium) {
         // Following, the stream waits for new commits inside the iterator: a timer prints what is pending.
         const timer = flags.follow ? setInterval(() => void flush(), 100) : null;
         try {
           for await (const c of changes(dir, options)) {
             if (closed) break;
+            printed = true;
             chunk += JSON.stringify(toDebezium(c)) + '\n';
             if (chunk.length >= 64 * 1024) await flush();
           }
@@ -183,15 +201,20 @@ Examples:
         // Each chunk ends at a transaction: what a poll found is printed when it is found.
         for await (const bytes of changeChunks(dir, options)) {
           if (closed) break;
+          printed = true;
           await write(bytes);
         }
       } else {
         // Not following: the synchronous iterator (no promise per chunk but for back-pressure).
         for (const bytes of changeChunksSync(dir, options)) {
           if (closed) break;
+          printed = true;
           await write(bytes);
         }
       }
       if (!closed) await flush();
+      warnSkippedTail(skippedTail);
+      // Nothing printed may just be a quiet table; past the end of the log it is a mistaken --from.
+      if (!printed && !flags.follow) checkFromPastEnd(dir, from);
     });
 }

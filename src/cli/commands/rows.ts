@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { ExportedTable } from '../../api/replay.js';
 import { UsageError, parseOffsetArg } from '../output.js';
+import { warnAtPastEnd, warnSkippedTail } from './range.js';
 
 interface RowsFlags {
   at?: string;
@@ -58,6 +59,7 @@ export function registerRows(program: Command): void {
       `
 Values as JSON: 64-bit and wider integers are decimal strings, byte arrays hex, identities and
 connection ids hex, timestamps ISO-8601, options the value or null, sums {"Variant": value}.
+Columns holding a type (st_column.col_type, ...) show it spelled: U64, Identity, Option<String>.
 
 Examples:
   clog rows ./db/clog user
@@ -65,11 +67,14 @@ Examples:
     )
     .action(async (dir: string, which: string, flags: RowsFlags) => {
       // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
-      const { SqliteReplay, rowToJson } = await import('../../api/replay.js');
+      const { SqliteReplay, rowToDisplayJson } = await import('../../api/replay.js');
       const limit = flags.limit === undefined ? Infinity : parseOffsetArg(flags.limit, 'limit');
       // Rows go to a temporary SQLite file and are read back one by one: bounded memory.
-      const replayed = await SqliteReplay.open(dir, { at: parseAt(flags.at) });
+      const at = parseAt(flags.at);
+      const replayed = await SqliteReplay.open(dir, { at });
       try {
+        warnSkippedTail(replayed.result.skippedTail);
+        warnAtPastEnd(at, replayed.result.lastOffset);
         const table = pick(replayed.result.tables, which);
         const columns = replayed.columnsOf(table.tableId);
         // `clog rows … | head` closes the pipe early: that is not an error.
@@ -85,7 +90,7 @@ Examples:
         for (const row of replayed.rows(table.tableId)) {
           if (n >= shown) break;
           n++;
-          const r = rowToJson(row, columns);
+          const r = rowToDisplayJson(row, columns);
           if (json) process.stdout.write(JSON.stringify(r) + '\n');
           else cells.push(headers.map((h) => cell(r[h])));
         }

@@ -1,6 +1,8 @@
 /** `clog tables <dir>`: the tables a SpacetimeDB log replays to, with live row and mutation counts. */
 import type { Command } from 'commander';
+import { warnAtPastEnd, warnSkippedTail } from './range.js';
 import { formatTable, parseAt, registerRows } from './rows.js';
+import { registerSchema } from './schema.js';
 
 interface TablesFlags {
   at?: string;
@@ -13,12 +15,14 @@ export function registerTables(program: Command): void {
     .description('replay a SpacetimeDB log and list its tables (id, name, live rows, inserts, deletes)')
     .argument('<dir>', 'log directory')
     .option('--at <offset>', 'replay transactions up to and including this tx offset')
-    .option('--json', 'print {"transactions", "tables": [{tableId, name, rows, inserts, deletes}], "reducers"}')
+    .option('--json', 'print {"transactions", "tables": [{tableId, name, rows, inserts, deletes, deletesAbsent}], "reducers"}')
     .addHelpText(
       'after',
       `
 Tables listed: every table a transaction touched, and every user table st_table declares.
 System table schemas are built in (SpacetimeDB 1.x and 2.x); user tables come from st_table/st_column.
+UNMATCHED (shown when there are some) counts deletes of rows the log never inserted. --at past the
+end of the log shows the final state, with a warning on stderr.
 
 Examples:
   clog tables ./db/clog
@@ -28,9 +32,12 @@ Examples:
       // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
       const { SqliteReplay } = await import('../../api/replay.js');
       // Rows go to a temporary SQLite file, not the heap: this works on logs larger than memory.
-      const replayed = await SqliteReplay.open(dir, { at: parseAt(flags.at) });
+      const at = parseAt(flags.at);
+      const replayed = await SqliteReplay.open(dir, { at });
       const result = replayed.result;
       replayed.close();
+      warnSkippedTail(result.skippedTail);
+      warnAtPastEnd(at, result.lastOffset);
       if (flags.json) {
         const out = {
           transactions: result.transactions,
@@ -79,8 +86,9 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** `clog tables` and `clog rows`. */
+/** `clog tables`, `clog rows` and `clog schema`. */
 export function registerReplayCommands(program: Command): void {
   registerTables(program);
   registerRows(program);
+  registerSchema(program);
 }
