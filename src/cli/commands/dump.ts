@@ -23,7 +23,7 @@ export class LineWriter {
   }
 
   line(value: unknown): void {
-    this.buf += JSON.stringify(value) + '\n';
+    this.buf += JSON.stringify(withHexChecksum(value)) + '\n';
     if (this.buf.length >= WRITE_BATCH) this.flush();
   }
 
@@ -32,6 +32,16 @@ export class LineWriter {
     process.stdout.write(this.buf);
     this.buf = '';
   }
+}
+
+/**
+ * A commit's CRC32C as the 8 hex digits every other output (errors, `verify`, the demo) uses; the
+ * library's entries keep the number.
+ */
+function withHexChecksum(value: unknown): unknown {
+  const v = value as { checksum?: unknown } | null;
+  if (v === null || typeof v !== 'object' || typeof v.checksum !== 'number') return value;
+  return { ...v, checksum: v.checksum.toString(16).padStart(8, '0') };
 }
 
 /** Prints a traversal error as the one-line report of a problem in the data (exit code 1). */
@@ -51,7 +61,7 @@ interface DumpFlags {
 export function registerDump(program: Command): void {
   program
     .command('dump')
-    .description('print one JSON line per commit: {segment, byteOffset, minTxOffset, epoch, n, len, checksum}')
+    .description('print one JSON line per commit: {segment, byteOffset, minTxOffset, epoch, n, len, checksum (CRC32C, hex)}')
     .argument('<dir>', 'log directory')
     .option('--from <offset>', 'start with the commit holding this transaction offset', '0')
     .option('--to <offset>', 'end with the commit holding this transaction offset (inclusive)')
