@@ -198,6 +198,7 @@ async function main(): Promise<void> {
     const ex = runChild(['--child=export', `--log=${dir}`, `--file=${path.join(root, 'export.sqlite')}`]);
     console.log(`  export: ${ex.seconds.toFixed(1)} s, ${fmt(ex.rows / ex.seconds)} rows/s, peak RSS ${ex.peakRssMiB.toFixed(0)} MiB`);
     console.log(`  export RSS (MiB) per million rows applied: ${(ex.rss ?? []).map(([r, m]) => `${r / 1e6} M: ${m.toFixed(0)}`).join(', ')}`);
+    if (process.argv.includes('--export-only')) return; // the export's rate and memory alone
     const exportBytes = fs.statSync(path.join(root, 'export.sqlite')).size;
     fs.rmSync(path.join(root, 'export.sqlite'), { force: true });
     const bl = runChild([
