@@ -20,7 +20,7 @@ import {
   truncateFile,
   writeIndexEntry,
 } from '../unit/maintenance/log-fixtures.js';
-import { clog, copyFixture, generatedLog, jsonLines, snapshot, start } from './clog-run.js';
+import { clog, copyFixture, generatedLog, hexChecksums, jsonLines, snapshot, start } from './clog-run.js';
 
 const FIXTURE_NAMES = ['spacetimedb-v1.2', 'spacetimedb-v2.6'];
 const COMMANDS = [['info'], ['verify'], ['dump'], ['tail'], ['compress'], ['reset-to'], ['index', 'rebuild'], ['prune']];
@@ -33,10 +33,6 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const generated = (name: string): ReturnType<typeof generatedLog> => generatedLog(root, name);
 
-/** dump and tail print each CRC32C as 8 hex digits; expected-commits.json has the numbers. */
-function hexChecksums(commits: Array<Record<string, number>>): Array<Record<string, unknown>> {
-  return commits.map((c) => ({ ...c, checksum: c.checksum!.toString(16).padStart(8, '0') }));
-}
 
 describe('clog --help', () => {
   it('every command has help with examples, exit code 0', async () => {

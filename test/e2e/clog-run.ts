@@ -42,6 +42,11 @@ export function clogIn(cwd: string | undefined, ...args: string[]): Promise<Run>
   });
 }
 
+/** dump and tail print each CRC32C as 8 hex digits; expected-commits.json has the numbers. */
+export function hexChecksums(commits: Array<Record<string, number>>): Array<Record<string, unknown>> {
+  return commits.map((c) => ({ ...c, checksum: c.checksum!.toString(16).padStart(8, '0') }));
+}
+
 /** The JSON lines of a run's stdout. */
 export function jsonLines(stdout: string): unknown[] {
   return stdout
