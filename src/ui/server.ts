@@ -25,6 +25,13 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 const ASSET_DIR = new URL('../../../ui/', import.meta.url);
 const MAX_PAGE = 500;
+const COOKIE = 'clog_ui_token';
+
+function tokenCookieOk(req: http.IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const cookies = (req.headers.cookie ?? '').split(';').map((c) => c.trim());
+  return cookies.includes(`${COOKIE}=${encodeURIComponent(token)}`);
+}
 
 /** Parses a non-negative safe integer query parameter, or throws InvalidInputError (sent as 400). */
 function intParam(params: URLSearchParams, name: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -57,9 +64,13 @@ export function createUiServer(options: UiServerOptions): http.Server {
       if ((req.url ?? '').length > 2048) return sendJson(res, 414, { error: 'request target too long' });
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (!authorized(req, options.token) && url.searchParams.get('token') !== (options.token ?? null)) {
-        res.setHeader('www-authenticate', 'Bearer');
-        return sendJson(res, 401, { error: 'missing or wrong bearer token' });
+      if (!authorized(req, options.token) && !tokenCookieOk(req, options.token)) {
+        if (options.token === undefined || url.searchParams.get('token') !== options.token) {
+          res.setHeader('www-authenticate', 'Bearer');
+          return sendJson(res, 401, { error: 'missing or wrong bearer token' });
+        }
+        // `?token=` once on the page URL: the page's own requests then carry it as a cookie.
+        res.setHeader('set-cookie', `${COOKIE}=${encodeURIComponent(options.token)}; HttpOnly; SameSite=Strict; Path=/`);
       }
       const asset = ASSETS[url.pathname];
       if (asset) {
