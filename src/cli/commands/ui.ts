@@ -1,6 +1,6 @@
 /** `clog ui <dir>`: the read-only web inspector. */
 import type { Command } from 'commander';
-import { listenUi } from '../../ui/server.js';
+import { listenUi } from '../../server/ui.js';
 import { UsageError } from '../output.js';
 
 export function registerUi(program: Command): void {

@@ -6,12 +6,10 @@ import * as http from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { InvalidInputError } from '../errors.js';
-import { dumpCommits } from '../maintenance/dump.js';
-import { logInfo } from '../maintenance/info.js';
-import { openLogDir } from '../maintenance/log-dir.js';
-import { ConnectionGuard } from '../server/connection-guard.js';
-import { LOG_SERVER_DEFAULTS, authorized, sendJson } from '../server/http.js';
+import { dumpCommits, logInfo, openLogDir } from '../api/ops.js';
+import { InvalidInputError } from '../index.js';
+import { ConnectionGuard } from './connection-guard.js';
+import { LOG_SERVER_DEFAULTS, authorized, sendJson } from './http.js';
 
 export interface UiServerOptions {
   dir: string;
