@@ -1,5 +1,8 @@
 /** `clog ui` in a real browser: headless system Chromium driven by playwright-core. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium } from 'playwright-core';
 
@@ -53,5 +56,24 @@ describe('clog ui', () => {
     await page.locator('table').first().waitFor();
     expect(await page.locator('main').textContent()).toContain('stdb.log');
     await page.close();
+  }, 30_000);
+
+  it('shows where a damaged log is damaged instead of failing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-ui-damaged-'));
+    fs.cpSync('test/fixtures/spacetimedb-v1.2/clog', dir, { recursive: true });
+    const seg = path.join(dir, '00000000000000000000.stdb.log');
+    const bytes = fs.readFileSync(seg);
+    bytes[165_000] ^= 0xff; // inside the second commit (offset 1)
+    fs.writeFileSync(seg, bytes);
+    try {
+      const url = await startUi(dir);
+      const page = await browser.newPage();
+      await page.goto(`${url}/#commits/0`);
+      await page.locator('.error').first().waitFor();
+      expect(await page.locator('tbody tr').count()).toBe(1);
+      await page.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
