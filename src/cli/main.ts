@@ -11,6 +11,7 @@ import { registerMirror } from './commands/mirror.js';
 import { registerPrune } from './commands/prune.js';
 import { registerResetTo } from './commands/reset-to.js';
 import { registerServe } from './commands/serve.js';
+import { registerUi } from './commands/ui.js';
 import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReplayCommands } from './commands/tables.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerIndex(program);
   registerPrune(program);
   registerServe(program);
+  registerUi(program);
   registerMirror(program);
   registerReplayCommands(program);
   registerExport(program);

@@ -165,7 +165,7 @@ function parseFollow(params: URLSearchParams): boolean {
   throw new BadRequest('parameter follow must be 0 or 1');
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -178,7 +178,7 @@ function sha256(text: string): Buffer {
 }
 
 /** Two `Authorization` headers are a 400 (Node would silently keep the first); the scheme is case-insensitive (RFC 9110 §11.1). */
-function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
+export function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
   const all = req.headersDistinct.authorization ?? [];
   if (all.length > 1) throw new BadRequest('Authorization header given more than once');
   if (token === undefined) return true;

@@ -1,0 +1,28 @@
+/** `clog ui <dir>`: the read-only web inspector. */
+import type { Command } from 'commander';
+import { listenUi } from '../../server/ui.js';
+import { UsageError } from '../output.js';
+
+export function registerUi(program: Command): void {
+  program
+    .command('ui')
+    .description('serve a read-only web inspector of a log')
+    .argument('<dir>', 'log directory')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '3001')
+    .option('--token <token>', 'require "Authorization: Bearer <token>" (or ?token= on the page URL)')
+    .action(async (dir: string, opts: { host: string; port: string; token?: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port '${opts.port}'`);
+      const { server, url } = await listenUi({ dir, host: opts.host, port, token: opts.token });
+      process.stdout.write(`listening on ${url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
