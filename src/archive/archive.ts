@@ -76,9 +76,9 @@ export async function archiveLog(dir: string, target: S3Target, options: Archive
     options.onProgress?.({ ...progress });
     if (seg.size > 0) segments.push(seg);
   }
+  // Nothing new: the previous manifest already names everything, so no put (and no new generation).
+  if (prev !== null && progress.objectsUploaded === 0) return { objectsUploaded: 0, bytesUploaded: 0, manifest: prev };
   const manifest: Manifest = { version: MANIFEST_VERSION, generation: (prev?.generation ?? 0) + 1, segments };
-  if (progress.objectsUploaded > 0 || prev === null) {
-    await putBytes(client, target.bucket, objectKey(target, MANIFEST_NAME), encodeManifest(manifest));
-  }
+  await putBytes(client, target.bucket, objectKey(target, MANIFEST_NAME), encodeManifest(manifest));
   return { objectsUploaded: progress.objectsUploaded, bytesUploaded: progress.bytesUploaded, manifest };
 }
