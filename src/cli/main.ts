@@ -2,6 +2,7 @@
 /** `clog`: inspect, verify, copy and repair SpacetimeDB commitlogs. Parses arguments and prints; the work is in the library. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerArchive } from './commands/archive.js';
 import { registerCompress } from './commands/compress.js';
 import { registerDump } from './commands/dump.js';
 import { registerChanges, registerExport } from './commands/export.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerReplayCommands(program);
   registerExport(program);
   registerChanges(program);
+  registerArchive(program);
   // Commander's own errors (unknown option, missing argument) in the same one-line form as ours.
   for (const cmd of [program, ...allSubcommands(program)]) {
     cmd.configureOutput({

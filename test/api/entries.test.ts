@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
-const PUBLIC_ENTRIES = ['src/index.ts', 'src/api/replay.ts', 'src/api/ops.ts', 'src/api/codec.ts', 'src/api/testing.ts'];
+const PUBLIC_ENTRIES = ['src/index.ts', 'src/api/replay.ts', 'src/api/ops.ts', 'src/api/codec.ts', 'src/api/testing.ts', 'src/api/archive.ts'];
 
 function tsFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

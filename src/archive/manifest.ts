@@ -1,0 +1,95 @@
+/**
+ * The archive manifest (issue 14): a pure JSON codec. The manifest is the only object a reader trusts;
+ * it is written last, so every part it names was complete (size and CRC32C checked) before it was put.
+ * Nothing here touches the network; every field read back is validated, never trusted.
+ */
+import { InvalidDataError } from '../errors.js';
+
+export const MANIFEST_VERSION = 1;
+/** Bound on the JSON we accept: 64 MiB is far beyond any log's manifest (~150 bytes per part). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** One uploaded byte range `[start, end)` of a segment file, stored as its own object. */
+export interface ManifestPart {
+  key: string;
+  start: number;
+  end: number;
+  /** CRC32C of the object's bytes. */
+  crc32c: number;
+  /** Commits whose frames lie wholly in this part. */
+  commits: number;
+  /** Tx offsets covered: `[minTx, maxTx]`; -1 both when the part holds only the segment header. */
+  minTx: number;
+  maxTx: number;
+}
+
+export interface ManifestSegment {
+  /** The segment's first tx offset (its file name). */
+  offset: number;
+  /** Bytes archived: the sum of the parts, always a commit boundary. */
+  size: number;
+  parts: ManifestPart[];
+}
+
+export interface Manifest {
+  version: number;
+  generation: number;
+  segments: ManifestSegment[];
+}
+
+function int(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidDataError(`archive manifest: ${what} is not an integer`);
+  return v;
+}
+
+export function encodeManifest(m: Manifest): Uint8Array {
+  validateManifest(m);
+  return new TextEncoder().encode(JSON.stringify(m));
+}
+
+export function decodeManifest(bytes: Uint8Array): Manifest {
+  if (bytes.length > MAX_MANIFEST_BYTES) throw new InvalidDataError(`archive manifest is ${bytes.length} bytes, over the limit`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new InvalidDataError('archive manifest is not valid JSON', { cause: e });
+  }
+  const o = raw as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.segments)) throw new InvalidDataError('archive manifest: no segments list');
+  const m: Manifest = {
+    version: int(o.version, 'version'),
+    generation: int(o.generation, 'generation'),
+    segments: o.segments.map((s: Record<string, unknown>, i: number) => {
+      if (typeof s !== 'object' || s === null || !Array.isArray(s.parts)) throw new InvalidDataError(`archive manifest: segment #${i} malformed`);
+      return {
+        offset: int(s.offset, `segment #${i} offset`),
+        size: int(s.size, `segment #${i} size`),
+        parts: s.parts.map((p: Record<string, unknown>, j: number) => {
+          if (typeof p !== 'object' || p === null || typeof p.key !== 'string') throw new InvalidDataError(`archive manifest: part ${i}/${j} malformed`);
+          const w = `part ${p.key}`;
+          return { key: p.key, start: int(p.start, w), end: int(p.end, w), crc32c: int(p.crc32c, w), commits: int(p.commits, w), minTx: int(p.minTx, w), maxTx: int(p.maxTx, w) };
+        }),
+      };
+    }),
+  };
+  validateManifest(m);
+  return m;
+}
+
+/** Parts contiguous from byte 0, segments ascending, sizes matching: checked on encode and decode. */
+export function validateManifest(m: Manifest): void {
+  if (m.version !== MANIFEST_VERSION) throw new InvalidDataError(`archive manifest version ${m.version} not supported`);
+  let prev = -1;
+  for (const s of m.segments) {
+    if (s.offset < prev) throw new InvalidDataError(`archive manifest: segment ${s.offset} out of order`);
+    prev = s.offset;
+    let pos = 0;
+    for (const p of s.parts) {
+      if (p.start !== pos || p.end <= p.start) throw new InvalidDataError(`archive manifest: part ${p.key} of segment ${s.offset} not contiguous`);
+      if (p.crc32c < 0 || p.crc32c > 0xffff_ffff) throw new InvalidDataError(`archive manifest: part ${p.key} crc out of range`);
+      pos = p.end;
+    }
+    if (pos !== s.size) throw new InvalidDataError(`archive manifest: segment ${s.offset} parts sum to ${pos}, not ${s.size}`);
+  }
+}

@@ -1,0 +1,50 @@
+/** The S3 client and URL parsing: credentials and endpoint the way AWS tools take them. */
+import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+
+export interface S3Target {
+  bucket: string;
+  /** Key prefix without a trailing slash ('' for the bucket root). */
+  prefix: string;
+}
+
+export function parseS3Url(url: string): S3Target {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m) throw new InvalidInputError(`not an s3:// URL: ${url}`);
+  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
+}
+
+export function objectKey(t: S3Target, name: string): string {
+  return t.prefix === '' ? name : `${t.prefix}/${name}`;
+}
+
+/** Path-style addressing whenever an endpoint is given (MinIO, Ceph, R2 need it); SDK retries (5xx, resets). */
+export function makeS3Client(endpoint?: string): S3Client {
+  const ep = endpoint ?? process.env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    ...(ep ? { endpoint: ep, forcePathStyle: true } : {}),
+    maxAttempts: 6,
+  });
+}
+
+export async function getBytes(client: S3Client, bucket: string, key: string): Promise<Uint8Array | null> {
+  try {
+    const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await r.Body!.transformToByteArray();
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NotFound') return null;
+    throw e;
+  }
+}
+
+export async function getRequired(client: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const b = await getBytes(client, bucket, key);
+  if (b === null) throw new NotFoundError(`archive object missing: s3://${bucket}/${key}`);
+  return b;
+}
+
+export async function putBytes(client: S3Client, bucket: string, key: string, body: Uint8Array): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
+}
