@@ -194,3 +194,15 @@ export function formatBytes(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
+
+/** Keeps a server running until SIGINT or SIGTERM, then closes it and every open connection. */
+export function serveUntilSignal(server: import('node:http').Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

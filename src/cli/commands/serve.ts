@@ -1,7 +1,7 @@
 /** `clog serve <dir>`: the read-only HTTP server for mirroring. */
 import type { Command } from 'commander';
 import { LOG_SERVER_DEFAULTS, listen } from '../../server/http.js';
-import { UsageError, noteIfNoSegments, parseOffsetArg } from '../output.js';
+import { UsageError, noteIfNoSegments, parseOffsetArg, serveUntilSignal } from '../output.js';
 
 interface ServeFlags {
   host: string;
@@ -78,13 +78,6 @@ Examples:
       // Served all the same (a writer may be about to start), but said.
       noteIfNoSegments(dir);
       process.stdout.write(`listening on ${url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await serveUntilSignal(server);
     });
 }

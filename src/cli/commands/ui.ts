@@ -1,7 +1,7 @@
 /** `clog ui <dir>`: the read-only web inspector. */
 import type { Command } from 'commander';
 import { listenUi } from '../../server/ui.js';
-import { UsageError } from '../output.js';
+import { UsageError, serveUntilSignal } from '../output.js';
 
 export function registerUi(program: Command): void {
   program
@@ -16,13 +16,6 @@ export function registerUi(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port '${opts.port}'`);
       const { server, url } = await listenUi({ dir, host: opts.host, port, token: opts.token });
       process.stdout.write(`listening on ${url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await serveUntilSignal(server);
     });
 }
