@@ -5,7 +5,9 @@
  */
 import { InvalidDataError } from '../errors.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
+/** Versions this reader understands: 1 had no `zstd` segments. */
+const READABLE_VERSIONS = [1, 2];
 /** Bound on the JSON we accept: 64 MiB is far beyond any log's manifest (~150 bytes per part). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
@@ -23,12 +25,31 @@ export interface ManifestPart {
   maxTx: number;
 }
 
+/**
+ * A sealed segment stored as one object in the seekable zstd layout (SPEC, compressed segments), so it
+ * can be read in place with ranged GETs through its seek table. Replaces the segment's parts.
+ */
+export interface ManifestZstd {
+  key: string;
+  /** Size of the object (the compressed file, seek table included). */
+  bytes: number;
+  /** CRC32C of the object's bytes. */
+  crc32c: number;
+  /** The source file was itself compressed: restore writes the object as is; otherwise it decompresses. */
+  keepCompressed: boolean;
+  commits: number;
+  minTx: number;
+  maxTx: number;
+}
+
 export interface ManifestSegment {
   /** The segment's first tx offset (its file name). */
   offset: number;
-  /** Bytes archived: the sum of the parts, always a commit boundary. */
+  /** Bytes archived (uncompressed): the sum of the parts, or the decompressed size of `zstd`; a commit boundary. */
   size: number;
+  /** Byte ranges of the segment, contiguous from 0; empty when `zstd` holds the whole segment. */
   parts: ManifestPart[];
+  zstd?: ManifestZstd;
 }
 
 export interface Manifest {
@@ -62,7 +83,15 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
     generation: int(o.generation, 'generation'),
     segments: o.segments.map((s: Record<string, unknown>, i: number) => {
       if (typeof s !== 'object' || s === null || !Array.isArray(s.parts)) throw new InvalidDataError(`archive manifest: segment #${i} malformed`);
+      let zstd: ManifestZstd | undefined;
+      if (s.zstd !== undefined) {
+        const z = s.zstd as Record<string, unknown>;
+        if (typeof z !== 'object' || z === null || typeof z.key !== 'string' || typeof z.keepCompressed !== 'boolean') throw new InvalidDataError(`archive manifest: segment #${i} zstd malformed`);
+        const w = `zstd ${z.key}`;
+        zstd = { key: z.key, bytes: int(z.bytes, w), crc32c: int(z.crc32c, w), keepCompressed: z.keepCompressed, commits: int(z.commits, w), minTx: int(z.minTx, w), maxTx: int(z.maxTx, w) };
+      }
       return {
+        ...(zstd ? { zstd } : {}),
         offset: int(s.offset, `segment #${i} offset`),
         size: int(s.size, `segment #${i} size`),
         parts: s.parts.map((p: Record<string, unknown>, j: number) => {
@@ -79,11 +108,16 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
 
 /** Parts contiguous from byte 0, segments ascending, sizes matching: checked on encode and decode. */
 export function validateManifest(m: Manifest): void {
-  if (m.version !== MANIFEST_VERSION) throw new InvalidDataError(`archive manifest version ${m.version} not supported`);
+  if (!READABLE_VERSIONS.includes(m.version)) throw new InvalidDataError(`archive manifest version ${m.version} not supported`);
   let prev = -1;
   for (const s of m.segments) {
     if (s.offset < prev) throw new InvalidDataError(`archive manifest: segment ${s.offset} out of order`);
     prev = s.offset;
+    if (s.zstd) {
+      if (s.parts.length > 0) throw new InvalidDataError(`archive manifest: segment ${s.offset} has both parts and a zstd object`);
+      if (s.zstd.crc32c < 0 || s.zstd.crc32c > 0xffff_ffff || s.zstd.bytes <= 0) throw new InvalidDataError(`archive manifest: zstd ${s.zstd.key} malformed`);
+      continue;
+    }
     let pos = 0;
     for (const p of s.parts) {
       if (p.start !== pos || p.end <= p.start) throw new InvalidDataError(`archive manifest: part ${p.key} of segment ${s.offset} not contiguous`);

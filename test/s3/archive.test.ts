@@ -1,30 +1,18 @@
-// Archive and restore against a real radosgw started by this file (never a mock); an unreachable server fails.
-import { execFileSync } from 'node:child_process';
+// Archive and restore against the run's real radosgw (test/s3/global-setup.ts) : never a mock; an unreachable server fails.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { useS3Env } from './rgw.js';
 import { archiveLog, restoreLog, makeS3Client, type S3Target } from '../../src/api/archive.js';
 
-const script = path.join(__dirname, 'radosgw.sh');
-let base = '';
 let client: S3Client;
 const bucket = 'clog-archive-test';
 
-beforeAll(() => {
-  base = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-rgw-'));
-  const out = execFileSync('bash', [script, 'start', base], { env: { ...process.env, RGW_PORT: '7581', MON_PORT: '6881' }, encoding: 'utf8' });
-  const env = Object.fromEntries(out.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
-  process.env.AWS_ACCESS_KEY_ID = env.S3_ACCESS_KEY_ID;
-  process.env.AWS_SECRET_ACCESS_KEY = env.S3_SECRET_ACCESS_KEY;
-  process.env.AWS_REGION = env.S3_REGION ?? 'us-east-1';
-  client = makeS3Client(env.S3_ENDPOINT);
+beforeAll(async () => {
+  client = makeS3Client((await useS3Env()).endpoint);
 }, 180_000);
-
-afterAll(() => {
-  if (base) execFileSync('bash', [script, 'stop', base]);
-}, 60_000);
 
 function files(dir: string): Record<string, Buffer> {
   const r: Record<string, Buffer> = {};
