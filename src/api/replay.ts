@@ -55,7 +55,7 @@ export {
   SqliteReplay,
   exportSqlite,
 } from '../export/export.js';
-export { EXPORT_FORMAT, ExportError, HIDDEN_COLUMN, type ExportedColumn } from '../export/sqlite-store.js';
+export { EXPORT_FORMAT, ExportError, HIDDEN_COLUMN, type ExportedColumn, quoteIdent } from '../export/sqlite-store.js';
 export { type SqlColumnType, sqlColumnType } from '../export/sql-types.js';
 export {
   type ChangesOptions,

@@ -213,6 +213,15 @@ export class SqliteReplay {
     for (const bsatn of this.store.storedRows(t.sqlTable)) yield schema.codec.decode(new BinaryReader(bsatn));
   }
 
+  /**
+   * One stored row (the `_stdb_bsatn` of a table's SQL table, read by a paged query of the caller's
+   * own) decoded with the table's current schema: lets a reader page through `result.file` without
+   * iterating every row (`clog ui`).
+   */
+  decodeStored(tableId: number, bsatn: Uint8Array): Row {
+    return this.visitor.registry.schema(tableId).codec.decode(new BinaryReader(bsatn));
+  }
+
   close(): void {
     this.db.close();
     if (this.temp) fs.rmSync(this.temp, { recursive: true, force: true });

@@ -20,7 +20,11 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/db.js': { file: 'db.js', type: 'text/javascript; charset=utf-8' },
+  '/commit.js': { file: 'commit.js', type: 'text/javascript; charset=utf-8' },
 };
+/** Served by ui-db.ts, loaded on first use (it brings the replay layer). */
+const DB_API_PATHS = new Set(['/api/database', '/api/rows', '/api/commit']);
 const ASSET_DIR = new URL('../../../ui/', import.meta.url);
 const MAX_PAGE = 500;
 const COOKIE = 'clog_ui_token';
@@ -32,7 +36,7 @@ function tokenCookieOk(req: http.IncomingMessage, token: string | undefined): bo
 }
 
 /** Parses a non-negative safe integer query parameter, or throws InvalidInputError (sent as 400). */
-function intParam(params: URLSearchParams, name: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
+export function intParam(params: URLSearchParams, name: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = params.get(name);
   if (raw === null) return dflt;
   if (!/^\d{1,16}$/.test(raw) || Number(raw) > max) throw new InvalidInputError(`parameter ${name} must be an integer in 0..${max}`);
@@ -57,6 +61,8 @@ function commitsPage(dir: string, from: number, limit: number): unknown {
 export function createUiServer(options: UiServerOptions): http.Server {
   openLogDir(options.dir); // a missing directory is refused, as for `clog serve`
   const guard = new ConnectionGuard({ maxConnections: LOG_SERVER_DEFAULTS.maxConnections, headersTimeoutMs: LOG_SERVER_DEFAULTS.headersTimeoutMs, maxPipelined: 16 });
+  let db: Promise<import('./ui-db.js').DbRoutes> | null = null;
+  const dbRoutes = () => (db ??= import('./ui-db.js').then((m) => new m.DbRoutes(options.dir)));
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     try {
       if ((req.url ?? '').length > 2048) return sendJson(res, 414, { error: 'request target too long' });
@@ -82,6 +88,7 @@ export function createUiServer(options: UiServerOptions): http.Server {
         const limit = intParam(url.searchParams, 'limit', 50, MAX_PAGE);
         return sendJson(res, 200, commitsPage(options.dir, from, Math.max(1, limit)));
       }
+      if (DB_API_PATHS.has(url.pathname)) return void dbRoutes().then((r) => r.handle(url, res), (e: Error) => sendJson(res, 500, { error: e.message }));
       return sendJson(res, 404, { error: 'not found' });
     } catch (e) {
       if (e instanceof InvalidInputError) return sendJson(res, 400, { error: e.message });
@@ -90,6 +97,7 @@ export function createUiServer(options: UiServerOptions): http.Server {
   };
   const server = http.createServer((req, res) => guard.admit(req, res, () => handle(req, res)));
   server.on('connection', (socket) => guard.accept(socket));
+  server.on('close', () => void db?.then((r) => r.close()));
   server.headersTimeout = LOG_SERVER_DEFAULTS.headersTimeoutMs;
   return server;
 }
