@@ -1,4 +1,5 @@
 // Plain ES module, no framework: the page is a few tables; nothing to build or fetch from outside.
+import { dbRoute, linkColumn } from './db.js';
 const token = new URLSearchParams(location.search).get('token');
 const main = document.getElementById('main');
 
@@ -45,7 +46,7 @@ async function commits(from) {
   form.onsubmit = (e) => { e.preventDefault(); location.hash = `commits/${form.from.value || 0}`; };
   main.append(form);
   const rows = page.commits.map((c) => ({ ...c, checksum: c.checksum.toString(16).padStart(8, '0') }));
-  main.append(table(['minTxOffset', 'epoch', 'n', 'len', 'checksum', 'segment', 'byteOffset'], rows));
+  main.append(linkColumn(table(['minTxOffset', 'epoch', 'n', 'len', 'checksum', 'segment', 'byteOffset'], rows), 0, (o) => `#commit/${o}`));
   if (page.error) main.append(errorLine(page.error));
   const last = page.commits.at(-1);
   if (last) {
@@ -60,6 +61,7 @@ async function route() {
   const [view, arg] = location.hash.slice(1).split('/');
   try {
     if (view === 'commits') await commits(Number(arg) || 0);
+    else if (await dbRoute(location.hash, { main, api, table, errorLine })) return;
     else await overview();
   } catch (e) {
     main.replaceChildren(errorLine(e.message));
