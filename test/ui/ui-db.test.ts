@@ -195,6 +195,45 @@ describe('clog ui database views', () => {
     await page.close();
   }, 120_000);
 
+  it('rebuilds the head when the log grows (commits appended after the first look)', async () => {
+    const dir = tempDir('clog-ui-db-grow-');
+    const seg = path.join(dir, '00000000000000000000.stdb.log');
+    const full = fs.readFileSync(path.join(V1, '00000000000000000000.stdb.log'));
+    const cut = 165_490; // where commit 4 starts: the copy holds transactions 0..3
+    fs.writeFileSync(seg, full.subarray(0, cut));
+    const [early, head] = [await library(dir), await library(V1)];
+    expect(early.lastOffset).toBe(3);
+    const url = await startUi(dir);
+    const page = await browser.newPage();
+    await page.goto(`${url}/#rows/message`);
+    expect(await shownColumn(page, 'text', early.rows('message').length)).toEqual(early.rows('message').map((r) => r.text));
+    fs.appendFileSync(seg, full.subarray(cut)); // what a writer appending commits 4..8 does
+    await page.reload();
+    expect(await shownColumn(page, 'text', head.rows('message').length)).toEqual(head.rows('message').map((r) => r.text));
+    await page.goto(`${url}/#database`);
+    await page.locator('.state', { hasText: `state after transaction ${head.lastOffset}` }).waitFor();
+    expect((await shownTables(page)).counts).toEqual(head.counts);
+    await page.close();
+  }, 60_000);
+
+  it('builds a big state in the background: progress first, other requests answered meanwhile', async () => {
+    const dir = path.join(tempDir('clog-ui-db-big-'), 'log');
+    const contents = generateLog(dir, 64 * 1024 * 1024, 11, 64);
+    const url = await startUi(dir);
+    const first = await fetch(`${url}/api/database`);
+    expect(first.status).toBe(202);
+    const body = (await first.json()) as { building: boolean; progress: { totalBytes: number } };
+    expect(body.building).toBe(true);
+    const t0 = Date.now();
+    expect((await fetch(`${url}/api/overview`)).status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const page = await browser.newPage();
+    await page.goto(`${url}/#database`);
+    const shown = await shownTables(page);
+    expect([shown.counts.player, shown.counts.event]).toEqual([contents.player.live, contents.event.live]);
+    await page.close();
+  }, 120_000);
+
   it('shows where a damaged log is damaged, with the state before the damage', async () => {
     const dir = tempDir('clog-ui-db-damaged-');
     fs.cpSync(V1, dir, { recursive: true });
