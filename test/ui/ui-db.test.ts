@@ -275,6 +275,12 @@ describe('clog ui database views', () => {
     expect(await status('/api/rows?table=message&filter=a&column=nope')).toBe(400);
     expect(await status('/api/rows?table=nope')).toBe(404);
     expect(await status('/api/rows?table=message&at=3')).toBe(200);
+    // Behind the token like every other route.
+    const guarded = await startUi(V1, ['--token', 's3cret']);
+    for (const p of ['/api/database', '/api/rows?table=message', '/api/commit?offset=3']) {
+      expect((await fetch(guarded + p)).status).toBe(401);
+      expect((await fetch(guarded + p, { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+    }
   }, 60_000);
 
   it('keeps its SQLite states in a temp dir that is removed when the server stops', async () => {
