@@ -6,19 +6,24 @@ import * as http from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dumpCommits, logInfo, openLogDir } from '../api/ops.js';
+import { dumpCommits, openLogDir } from '../api/ops.js';
 import { InvalidInputError } from '../index.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { LOG_SERVER_DEFAULTS, authorized, sendJson } from './http.js';
+import { UiLive, type UiLiveOptions } from './ui-live.js';
 
 export interface UiServerOptions {
   dir: string;
   token?: string;
+  /** Live tail and verify streams (ui-live.ts). */
+  live?: UiLiveOptions;
 }
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/live.js': { file: 'live.js', type: 'text/javascript; charset=utf-8' },
+  '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 const ASSET_DIR = new URL('../../../ui/', import.meta.url);
@@ -56,6 +61,7 @@ function commitsPage(dir: string, from: number, limit: number): unknown {
 
 export function createUiServer(options: UiServerOptions): http.Server {
   openLogDir(options.dir); // a missing directory is refused, as for `clog serve`
+  const live = new UiLive(options.dir, options.live);
   const guard = new ConnectionGuard({ maxConnections: LOG_SERVER_DEFAULTS.maxConnections, headersTimeoutMs: LOG_SERVER_DEFAULTS.headersTimeoutMs, maxPipelined: 16 });
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     try {
@@ -76,7 +82,8 @@ export function createUiServer(options: UiServerOptions): http.Server {
         res.end(readFileSync(new URL(asset.file, ASSET_DIR)));
         return;
       }
-      if (url.pathname === '/api/overview') return sendJson(res, 200, logInfo(options.dir));
+      if (url.pathname === '/api/overview') return sendJson(res, 200, live.overview());
+      if (live.route(url, req, res)) return;
       if (url.pathname === '/api/commits') {
         const from = intParam(url.searchParams, 'from', 0);
         const limit = intParam(url.searchParams, 'limit', 50, MAX_PAGE);
@@ -91,6 +98,12 @@ export function createUiServer(options: UiServerOptions): http.Server {
   const server = http.createServer((req, res) => guard.admit(req, res, () => handle(req, res)));
   server.on('connection', (socket) => guard.accept(socket));
   server.headersTimeout = LOG_SERVER_DEFAULTS.headersTimeoutMs;
+  // `close` waits for open responses to end, and event streams never end by themselves: end them first.
+  const close = server.close.bind(server);
+  server.close = (cb?: (err?: Error) => void) => {
+    live.close();
+    return close(cb);
+  };
   return server;
 }
 

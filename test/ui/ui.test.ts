@@ -1,34 +1,19 @@
 /** `clog ui` in a real browser: headless system Chromium driven by playwright-core. */
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, startUi, stopAll } from './browser.js';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const children: ChildProcess[] = [];
 let browser: Browser;
 
-async function startUi(dir: string, extra: string[] = []): Promise<string> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'ui', dir, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let out = '';
-  for await (const chunk of child.stdout!) {
-    out += String(chunk);
-    const m = /listening on (http:\/\/\S+)/.exec(out);
-    if (m) return m[1]!;
-  }
-  throw new Error(`clog ui exited: ${out}`);
-}
-
 beforeAll(async () => {
-  // No skip: a missing /usr/bin/chromium fails the suite.
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchBrowser();
 }, 30_000);
 afterAll(async () => {
   await browser?.close();
-  for (const c of children) c.kill();
+  stopAll();
 });
 
 describe('clog ui', () => {

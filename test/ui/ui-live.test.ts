@@ -1,0 +1,248 @@
+/**
+ * `clog ui`'s live parts in a real browser (system Chromium): the live tail fed by a writer in another
+ * process, paging through thousands of commits, verify with progress on a good and a damaged log, the
+ * per-segment chart; and, over plain HTTP, the limits of the event streams.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { OverviewCache } from '../../src/server/ui-watch.js';
+import { launchBrowser, startUi, startUiProcess, stopAll } from './browser.js';
+import { makeLog } from './make-log.js';
+
+let browser: Browser;
+const dirs: string[] = [];
+let bigLog: string; // 3000 commits over several segments
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  bigLog = makeLog(3000);
+  dirs.push(bigLog);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  stopAll();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The first column (minTxOffset) of the commit table's rows. */
+async function offsetsShown(page: Page, table = 'main table'): Promise<number[]> {
+  const cells = await page.locator(`${table} tbody tr td:first-child`).allTextContents();
+  return cells.map(Number);
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+function appendInAnotherProcess(dir: string, count: number, gapMs: number): Promise<void> {
+  const child = spawn(process.execPath, ['test/ui/append-writer.mjs', dir, String(count), String(gapMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return once(child, 'exit').then(([code]) => {
+    if (code !== 0) throw new Error(`writer exited with ${String(code)}`);
+  });
+}
+
+describe('clog ui live tail', () => {
+  it('shows commits appended by another process without a reload', async () => {
+    const dir = makeLog(5);
+    dirs.push(dir);
+    const url = await startUi(dir);
+    const list = await browser.newPage();
+    await list.goto(`${url}/#commits/0`);
+    await list.locator('#live-status[data-next="5"]').waitFor();
+    expect(await offsetsShown(list)).toEqual(range(0, 5));
+    const tail = await browser.newPage();
+    await tail.goto(`${url}/#tail`);
+    await tail.locator('#tail tbody tr').nth(4).waitFor();
+    const overview = await browser.newPage();
+    await overview.goto(url);
+    await overview.locator('table').first().waitFor();
+    await overview.locator('#live-status[data-next="5"]').waitFor();
+    let loads = 0;
+    for (const p of [list, tail, overview]) p.on('load', () => loads++);
+
+    await appendInAnotherProcess(dir, 3, 50);
+
+    await list.locator('#live-status[data-next="8"]').waitFor();
+    await list.locator('main tbody tr').nth(7).waitFor();
+    expect(await offsetsShown(list)).toEqual(range(0, 8));
+    await tail.locator('#tail tbody tr').nth(7).waitFor();
+    expect(await offsetsShown(tail, '#tail')).toEqual(range(0, 8));
+    // The totals row: segments, compressedSegments, bytes, commits, minTxOffset, maxTxOffset, maxEpoch.
+    await overview.locator('main table').first().locator('tbody td').nth(5).filter({ hasText: /^7$/ }).waitFor();
+    expect(await overview.locator('main table').first().locator('tbody td').nth(3).textContent()).toBe('8');
+    expect(loads).toBe(0);
+    for (const p of [list, tail, overview]) await p.close();
+  }, 60_000);
+
+  it('a page that fills up stops growing and links to the next page', async () => {
+    const dir = makeLog(45);
+    dirs.push(dir);
+    const url = await startUi(dir);
+    const page = await browser.newPage();
+    await page.goto(`${url}/#commits/0`);
+    await page.locator('#live-status[data-next="45"]').waitFor();
+    await appendInAnotherProcess(dir, 10, 0);
+    await page.locator('#live-status[data-next="55"]').waitFor();
+    await page.locator('main tbody tr').nth(49).waitFor();
+    expect(await offsetsShown(page)).toEqual(range(0, 50));
+    expect(await page.locator('a', { hasText: 'next page' }).getAttribute('href')).toBe('#commits/50');
+    await page.close();
+  }, 60_000);
+});
+
+describe('clog ui paging', () => {
+  it('pages through 3000 commits over several segments and jumps near the end', async () => {
+    const url = await startUi(bigLog);
+    const overview = (await (await fetch(`${url}/api/overview`)).json()) as { totals: { segments: number; commits: number } };
+    expect(overview.totals.commits).toBe(3000);
+    expect(overview.totals.segments).toBeGreaterThanOrEqual(4);
+    const page = await browser.newPage();
+    await page.goto(`${url}/#commits/0`);
+    await page.locator('main tbody tr').nth(49).waitFor();
+    expect(await offsetsShown(page)).toEqual(range(0, 50));
+    for (let n = 1; n <= 4; n++) {
+      await page.click('text=next page');
+      await page.locator(`main tbody tr td:first-child >> text="${n * 50}"`).waitFor();
+      expect(await offsetsShown(page)).toEqual(range(n * 50, n * 50 + 50));
+    }
+    await page.fill('input[name=from]', '2987');
+    await page.click('text=go');
+    await page.locator('main tbody tr td:first-child >> text="2987"').waitFor();
+    expect(await offsetsShown(page)).toEqual(range(2987, 3000));
+    await page.fill('input[name=from]', '1234');
+    await page.click('text=go');
+    await page.locator('main tbody tr td:first-child >> text="1234"').waitFor();
+    expect(await offsetsShown(page)).toEqual(range(1234, 1284));
+    await page.close();
+  }, 60_000);
+});
+
+describe('clog ui verify', () => {
+  /** Clicks the verify button, recording every progress line shown, and returns them with the result lines. */
+  async function verify(page: Page): Promise<{ progress: string[]; result: string[] }> {
+    await page.locator('#verify button').waitFor();
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      new MutationObserver(() => {
+        for (const p of document.querySelectorAll('#verify .verify-progress')) seen.push(p.textContent ?? '');
+      }).observe(document.getElementById('verify')!, { childList: true, subtree: true });
+    });
+    await page.click('#verify button');
+    await page.locator('#verify .verify-ok, #verify .error').first().waitFor();
+    const progress = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    const result = await page.locator('#verify .verify-result p').allTextContents();
+    return { progress, result };
+  }
+
+  it('shows progress, then ok, on a good log of several segments', async () => {
+    const url = await startUi(bigLog);
+    const page = await browser.newPage();
+    await page.goto(url);
+    const { progress, result } = await verify(page);
+    expect(progress.some((t) => /^segment \d+ \(\d+ of \d+\), \d+ of \d+ bytes$/.test(t))).toBe(true);
+    expect(result).toEqual([expect.stringMatching(/^ok: 3000 commits in \d+ segments$/)]);
+    expect(await page.locator('#verify button').isDisabled()).toBe(false);
+    await page.close();
+  }, 60_000);
+
+  it('names the damage on a damaged log', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-ui-verify-damaged-'));
+    dirs.push(dir);
+    fs.cpSync('test/fixtures/spacetimedb-v1.2/clog', dir, { recursive: true });
+    const seg = path.join(dir, '00000000000000000000.stdb.log');
+    const bytes = fs.readFileSync(seg);
+    bytes[165_000] ^= 0xff; // inside the second commit (offset 1)
+    fs.writeFileSync(seg, bytes);
+    const url = await startUi(dir);
+    const page = await browser.newPage();
+    await page.goto(url);
+    const { result } = await verify(page);
+    expect(result[0]).toMatch(/^damaged: \d+ problem\(s\), 1 good commits$/);
+    expect(result[1]).toMatch(/^checksum: segment 0, byte \d+, offset 1: /);
+    await page.close();
+  }, 60_000);
+});
+
+describe('clog ui chart', () => {
+  it('draws one bar per segment, for commits and for bytes', async () => {
+    const url = await startUi(bigLog);
+    const info = (await (await fetch(`${url}/api/overview`)).json()) as { segments: { segment: number; commits: number; bytes: number }[] };
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.locator('svg.chart').waitFor();
+    expect(await page.locator('svg.chart rect.bar').count()).toBe(info.segments.length);
+    const titles = await page.locator('svg.chart rect.bar title').allTextContents();
+    expect(titles).toEqual(info.segments.map((s) => `segment ${s.segment}: ${s.commits}`));
+    await page.selectOption('#chart select', 'bytes');
+    const s0 = info.segments[0]!;
+    await page.locator('svg.chart rect.bar title', { hasText: `segment 0: ${s0.bytes}` }).waitFor({ state: 'attached' });
+    expect(await page.locator('svg.chart rect.bar title').allTextContents()).toEqual(info.segments.map((s) => `segment ${s.segment}: ${s.bytes}`));
+    await page.close();
+  }, 60_000);
+});
+
+describe('clog ui event streams over HTTP', () => {
+  it('refuses streams beyond the cap with 503, wants the token, validates parameters', async () => {
+    const url = await startUi('test/fixtures/spacetimedb-v1.2/clog', ['--token', 't0k']);
+    const auth = { authorization: 'Bearer t0k' };
+    expect((await fetch(`${url}/api/live`)).status).toBe(401);
+    expect((await fetch(`${url}/api/verify`)).status).toBe(401);
+    expect((await fetch(`${url}/api/live?from=1`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${url}/api/tail?limit=0`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${url}/api/tail?limit=501`, { headers: auth })).status).toBe(400);
+    const controllers: AbortController[] = [];
+    const open = async (): Promise<Response> => {
+      const c = new AbortController();
+      controllers.push(c);
+      return fetch(`${url}/api/live`, { headers: auth, signal: c.signal });
+    };
+    const streams = await Promise.all(Array.from({ length: 32 }, open));
+    expect(streams.map((r) => r.status)).toEqual(Array(32).fill(200));
+    expect(streams[0]!.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const refused = await open();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    // A stream's slot is given back when its client goes away.
+    controllers[0]!.abort();
+    let again: Response | null = null;
+    for (let i = 0; i < 50 && again?.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await open();
+    }
+    expect(again!.status).toBe(200);
+    for (const c of controllers) c.abort();
+  }, 60_000);
+
+  it('exits promptly on SIGTERM with event streams open', async () => {
+    const { url, child } = await startUiProcess(bigLog);
+    const res = await fetch(`${url}/api/live`);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('retry:');
+    const verify = await fetch(`${url}/api/verify`);
+    expect(verify.status).toBe(200);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  }, 60_000);
+});
+
+describe('overview cache', () => {
+  it('recomputes logInfo only when a segment or index file changed', async () => {
+    const dir = makeLog(20);
+    dirs.push(dir);
+    const cache = new OverviewCache(dir);
+    expect(cache.get().totals.commits).toBe(20);
+    expect(cache.get().totals.commits).toBe(20);
+    expect(cache.computed).toBe(1);
+    await appendInAnotherProcess(dir, 2, 0);
+    expect(cache.get().totals.commits).toBe(22);
+    expect(cache.computed).toBe(2);
+  }, 60_000);
+});
