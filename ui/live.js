@@ -58,6 +58,9 @@ function connect() {
   source.addEventListener('error', () => { status.textContent = 'live: reconnecting'; });
 }
 
+// Connected from the start: the nav shows the head of the log on every view.
+connect();
+
 /** Calls `handler(event, data)` for live events while `anchor` is in the page. */
 export function watchLive(anchor, handler) {
   connect();
@@ -155,13 +158,15 @@ function chartSection(info) {
     o.textContent = text;
   }
   select.value = chartMetric;
+  const label = document.createElement('label');
+  label.append('show ', select);
   const draw = () => {
     const bars = info.segments.map((s) => ({ label: `segment ${s.segment}`, value: chartMetric === 'bytes' ? s.bytes : s.commits }));
     section.querySelector('svg')?.remove();
     section.append(barChart(bars, `${chartMetric} per segment`));
   };
   select.onchange = () => { chartMetric = select.value; draw(); };
-  section.append(h, select);
+  section.append(h, label);
   draw();
   return section;
 }

@@ -5,7 +5,7 @@
  *                                whenever the log grows (by any process), `problem` {message} for damage
  *   GET /api/verify            → event stream: `started`, `progress` …, then `result` (VerifyResult) or `failed`
  *   GET /api/tail?limit=L      → JSON {commits, next, error}: the last L commits (L ≤ 500)
- *   /api/overview              → `logInfo`, cached until a segment or index file changes (`overview()`)
+ *   /api/overview              → `logInfo`, each segment's part cached until its segment or index file changes
  *
  * One `LogWatcher` polls the directory for all live streams, and runs only while one is open.
  */
@@ -76,12 +76,12 @@ export class UiLive {
   }
 
   /** Open event streams and the verify runs started (for tests and operators). */
-  get stats(): { streams: number; refused: number; verifyRuns: number; overviewComputed: number; watching: boolean } {
+  get stats(): { streams: number; refused: number; verifyRuns: number; overviewSegmentsRead: number; watching: boolean } {
     return {
       streams: this.hub.size,
       refused: this.hub.refused,
       verifyRuns: this.verify.started,
-      overviewComputed: this.overviewCache.computed,
+      overviewSegmentsRead: this.overviewCache.segmentsRead,
       watching: this.watcher.running,
     };
   }

@@ -1,59 +1,72 @@
 /**
  * Noticing that a log directory changed without reading it: a fingerprint made of file names, sizes
- * and mtimes (one `readdir` and a few `stat`s), and what `clog ui` builds on it: a cache of `logInfo`
- * for `/api/overview`, and `LogWatcher`, which polls the fingerprint and reads only the commits after
+ * and mtimes (one `readdir` and a few `stat`s), and what `clog ui` builds on it: a per-segment cache
+ * of `logInfo` for `/api/overview`, and `LogWatcher`, which polls the fingerprint and reads only the commits after
  * the last one it saw (the traversal seeks there through the offset index) when it changed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type DumpedCommit, type LogInfo, dumpCommits, lastCommits, logInfo } from '../api/ops.js';
-import { ErrorCodes, InvalidInputError, fromSystemError } from '../index.js';
+import { type DumpedCommit, type LogInfo, type SegmentInfo, dumpCommits, lastCommits, logInfo } from '../api/ops.js';
+import { ErrorCodes, InvalidInputError, fromSystemError, indexFileName, segmentFileName } from '../index.js';
 
 const LOG_FILE_RE = /\.stdb\.(log|ofs)$/;
 
-/**
- * `head`: the names of the log files plus size and mtime of the newest segment (what an appending
- * writer changes); `all`: size and mtime of every segment and index file (what compress, prune,
- * index rebuild or damage change too).
- */
-export function dirFingerprint(dir: string, scope: 'head' | 'all'): string {
+/** `name:size:mtime` of each log file (segments and index files) of `dir`, by name. */
+function logFileStats(dir: string, only?: (names: string[]) => string[]): Map<string, string> {
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter((n) => LOG_FILE_RE.test(n)).sort();
   } catch (e) {
     throw fromSystemError(e, `readdir ${dir}`);
   }
-  const segments = names.filter((n) => n.endsWith('.stdb.log'));
-  const statted = scope === 'all' ? names : segments.slice(-1);
-  const parts = [names.join('/')];
-  for (const n of statted) {
+  const stats = new Map<string, string>(names.map((n) => [n, '']));
+  for (const n of only ? only(names) : names) {
     try {
       const st = fs.statSync(path.join(dir, n));
-      parts.push(`${n}:${st.size}:${st.mtimeMs}`);
+      stats.set(n, `${st.size}:${st.mtimeMs}`);
     } catch {
-      parts.push(`${n}:gone`); // removed between readdir and stat: the next poll sees the new listing
+      stats.set(n, 'gone'); // removed between readdir and stat: the next look sees the new listing
     }
   }
-  return parts.join('|');
+  return stats;
 }
 
-/** `logInfo(dir)`, recomputed only when the directory's `all` fingerprint changed since the last call. */
+/** The names of the log files plus size and mtime of the newest segment: what an appending writer changes. */
+export function headFingerprint(dir: string): string {
+  const head = (names: string[]): string[] => names.filter((n) => n.endsWith('.stdb.log')).slice(-1);
+  return [...logFileStats(dir, head)].map(([n, st]) => `${n}:${st}`).join('|');
+}
+
+/**
+ * `logInfo(dir)` for `/api/overview`, which reads every segment: kept per segment, and a segment is
+ * read again only when its file or its index file changed size or mtime. A growing log costs a read
+ * of its newest segment, not of all of them.
+ */
 export class OverviewCache {
-  private key: string | null = null;
-  private value: LogInfo | null = null;
-  /** Times `logInfo` ran (for tests). */
-  computed = 0;
+  private readonly segments = new Map<number, { key: string; info: SegmentInfo }>();
+  /** Segments read (for tests). */
+  segmentsRead = 0;
 
   constructor(private readonly dir: string) {}
 
   get(): LogInfo {
-    const key = dirFingerprint(this.dir, 'all');
-    if (this.key !== key || this.value === null) {
-      this.value = logInfo(this.dir);
-      this.key = key;
-      this.computed++;
+    const stats = logFileStats(this.dir);
+    const keyOf = (segment: number): string => `${stats.get(segmentFileName(segment))}|${stats.get(indexFileName(segment)) ?? '-'}`;
+    const seen = new Set<number>();
+    const info = logInfo(this.dir, {
+      reuse: (segment) => {
+        seen.add(segment);
+        const hit = this.segments.get(segment);
+        return hit !== undefined && hit.key === keyOf(segment) ? hit.info : undefined;
+      },
+    });
+    for (const s of info.segments) {
+      const key = keyOf(s.segment);
+      if (this.segments.get(s.segment)?.info !== s) this.segmentsRead++;
+      this.segments.set(s.segment, { key, info: s });
     }
-    return this.value;
+    for (const segment of this.segments.keys()) if (!seen.has(segment)) this.segments.delete(segment);
+    return info;
   }
 }
 
@@ -102,7 +115,7 @@ export class LogWatcher {
   /** The offset after the newest commit seen (reads the newest segment the first time). */
   next(): number {
     if (this.nextOffset === null) {
-      this.fingerprint = dirFingerprint(this.dir, 'head');
+      this.fingerprint = headFingerprint(this.dir);
       this.nextOffset = lastCommits(this.dir, 0).nextOffset;
     }
     return this.nextOffset;
@@ -127,7 +140,7 @@ export class LogWatcher {
   poll(): void {
     let fp: string;
     try {
-      fp = dirFingerprint(this.dir, 'head');
+      fp = headFingerprint(this.dir);
     } catch (e) {
       this.problem((e as Error).message);
       return;

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { logInfo } from '../../src/api/ops.js';
 import { OverviewCache } from '../../src/server/ui-watch.js';
 import { launchBrowser, startUi, startUiProcess, stopAll } from './browser.js';
 import { makeLog } from './make-log.js';
@@ -234,15 +235,30 @@ describe('clog ui event streams over HTTP', () => {
 });
 
 describe('overview cache', () => {
-  it('recomputes logInfo only when a segment or index file changed', async () => {
-    const dir = makeLog(20);
+  it('reads a segment again only when its segment or index file changed', async () => {
+    const dir = makeLog(1000); // 3 segments
     dirs.push(dir);
     const cache = new OverviewCache(dir);
-    expect(cache.get().totals.commits).toBe(20);
-    expect(cache.get().totals.commits).toBe(20);
-    expect(cache.computed).toBe(1);
+    const first = cache.get();
+    expect(first.segments.length).toBe(3);
+    expect(first).toEqual(logInfo(dir));
+    expect(cache.segmentsRead).toBe(3);
+    expect(cache.get()).toEqual(first);
+    expect(cache.segmentsRead).toBe(3);
     await appendInAnotherProcess(dir, 2, 0);
-    expect(cache.get().totals.commits).toBe(22);
-    expect(cache.computed).toBe(2);
+    const grown = cache.get();
+    expect(grown).toEqual(logInfo(dir));
+    expect(grown.totals.commits).toBe(1002);
+    expect(cache.segmentsRead).toBe(4); // the newest segment only
+    // Damage in an old segment (same size, new mtime) is seen too.
+    const seg0 = path.join(dir, '00000000000000000000.stdb.log');
+    const bytes = fs.readFileSync(seg0);
+    bytes[200] ^= 0xff;
+    fs.writeFileSync(seg0, bytes);
+    fs.utimesSync(seg0, new Date(), new Date(Date.now() + 5_000));
+    const damaged = cache.get();
+    expect(damaged.segments[0]!.error).not.toBeNull();
+    expect(damaged).toEqual(logInfo(dir));
+    expect(cache.segmentsRead).toBe(5);
   }, 60_000);
 });
