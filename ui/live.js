@@ -87,18 +87,25 @@ export function followPage(tbody, expected, capacity, rowsOf, onNext) {
     }
     onNext(next);
   };
+  const full = () => tbody.rows.length >= capacity;
+  // One fetch at a time; events meanwhile are covered by fetching again while the stream is ahead.
   const fill = async () => {
-    if (busy || tbody.rows.length >= capacity) return;
+    if (busy || full()) return;
     busy = true;
     try {
-      const page = await getJson(`/api/commits?from=${next}&limit=${capacity - tbody.rows.length}`);
-      if (tbody.isConnected) take(page.commits);
+      while (tbody.isConnected && !full() && liveNext !== null && liveNext > next) {
+        const before = next;
+        const page = await getJson(`/api/commits?from=${next}&limit=${capacity - tbody.rows.length}`);
+        if (!tbody.isConnected) return;
+        take(page.commits);
+        if (next === before) break; // nothing readable there (yet): wait for the next event
+      }
     } finally {
       busy = false;
     }
   };
   watchLive(tbody, (event, data) => {
-    if (tbody.rows.length >= capacity) return;
+    if (full()) return;
     const first = data.commits?.[0];
     if (event === 'commits' && !data.truncated && first && first.minTxOffset <= next && !busy) take(data.commits);
     else if ((data.next ?? 0) > next) void fill();
@@ -130,15 +137,32 @@ export async function tailView(main, columnsTable, rowsOf) {
     }
     while (tbody.rows.length > TAIL_ROWS) tbody.deleteRow(0);
   };
-  watchLive(tbody, async (event, data) => {
-    if (event !== 'commits' && (data.next ?? 0) <= next) return;
+  let busy = false;
+  // Too far behind (a gap, or a batch larger than an event carries): start from the end again, one
+  // fetch at a time, and again while the stream is ahead of what was fetched.
+  const refetch = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      while (tbody.isConnected && liveNext !== null && liveNext > next) {
+        const before = next;
+        const again = await getJson(`/api/tail?limit=${TAIL_ROWS}`);
+        if (!tbody.isConnected) return;
+        tbody.replaceChildren(...rowsOf(again.commits));
+        next = again.next;
+        if (next === before) break;
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  watchLive(tbody, (event, data) => {
+    if ((data.next ?? 0) <= next) return;
     const first = data.commits?.[0];
-    if (event === 'commits' && !data.truncated && first && first.minTxOffset <= next) return take(data.commits);
-    const again = await getJson(`/api/tail?limit=${TAIL_ROWS}`); // too far behind: start from the end again
-    if (!tbody.isConnected) return;
-    tbody.replaceChildren(...rowsOf(again.commits));
-    next = again.next;
+    if (event === 'commits' && !data.truncated && first && first.minTxOffset <= next && !busy) take(data.commits);
+    else void refetch();
   });
+  if (liveNext !== null && liveNext > next) void refetch();
 }
 
 // --- the overview: chart, verify, refresh -----------------------------------------------------

@@ -4,6 +4,8 @@
  * per-segment chart; and, over plain HTTP, the limits of the event streams.
  */
 import { spawn } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +13,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { logInfo } from '../../src/api/ops.js';
+import { SseHub } from '../../src/server/ui-sse.js';
 import { OverviewCache } from '../../src/server/ui-watch.js';
 import { launchBrowser, startUi, startUiProcess, stopAll } from './browser.js';
 import { makeLog } from './make-log.js';
@@ -91,6 +94,27 @@ describe('clog ui live tail', () => {
     expect(await offsetsShown(page)).toEqual(range(0, 50));
     expect(await page.locator('a', { hasText: 'next page' }).getAttribute('href')).toBe('#commits/50');
     await page.close();
+  }, 60_000);
+});
+
+describe('clog ui live tail, catching up', () => {
+  it('shows the right rows when more commits come at once than an event carries', async () => {
+    const dir = makeLog(5);
+    dirs.push(dir);
+    const url = await startUi(dir);
+    const list = await browser.newPage();
+    await list.goto(`${url}/#commits/0`);
+    await list.locator('#live-status[data-next="5"]').waitFor();
+    const tail = await browser.newPage();
+    await tail.goto(`${url}/#tail`);
+    await tail.locator('#live-status[data-next="5"]').waitFor();
+    await appendInAnotherProcess(dir, 400, 0);
+    for (const p of [list, tail]) await p.locator('#live-status[data-next="405"]').waitFor();
+    await list.locator('main tbody tr').nth(49).waitFor();
+    await tail.locator('#tail tbody tr td:first-child >> text="404"').waitFor();
+    expect(await offsetsShown(list)).toEqual(range(0, 50));
+    expect(await offsetsShown(tail, '#tail')).toEqual(range(355, 405));
+    for (const p of [list, tail]) await p.close();
   }, 60_000);
 });
 
@@ -232,6 +256,35 @@ describe('clog ui event streams over HTTP', () => {
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(2000);
   }, 60_000);
+});
+
+describe('SseHub', () => {
+  it('sends heartbeats, refuses beyond its cap, and closes its streams on closeAll', async () => {
+    const hub = new SseHub({ maxStreams: 1, heartbeatMs: 20, maxBufferedBytes: 1024 });
+    const server = http.createServer((_req, res) => {
+      const s = hub.open(res);
+      s?.send('hello', { n: 1 });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const res = await fetch(url);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes(': heartbeat')) text += new TextDecoder().decode((await reader.read()).value);
+      expect(text).toContain('event: hello\ndata: {"n":1}\n\n');
+      expect(hub.size).toBe(1);
+      const refused = await fetch(url);
+      expect(refused.status).toBe(503);
+      expect(hub.refused).toBe(1);
+      hub.closeAll();
+      for (;;) if ((await reader.read()).done) break;
+      expect(hub.size).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('overview cache', () => {
