@@ -13,7 +13,7 @@ import type * as http from 'node:http';
 import { type LogInfo, lastCommits } from '../api/ops.js';
 import { InvalidInputError } from '../index.js';
 import { sendJson } from './http.js';
-import { SseHub } from './ui-sse.js';
+import { SseHub, type SseStream } from './ui-sse.js';
 import { VerifyRunner } from './ui-verify.js';
 import { LogWatcher, OverviewCache } from './ui-watch.js';
 
@@ -55,7 +55,7 @@ export class UiLive {
   private readonly watcher: LogWatcher;
   private readonly verify: VerifyRunner;
   private readonly overviewCache: OverviewCache;
-  private readonly live = new Set<import('./ui-sse.js').SseStream>();
+  private readonly live = new Set<SseStream>();
 
   constructor(
     private readonly dir: string,

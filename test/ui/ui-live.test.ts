@@ -39,6 +39,14 @@ async function offsetsShown(page: Page, table = 'main table'): Promise<number[]>
   return cells.map(Number);
 }
 
+/** A new page at `url/hash`, once its live stream has said the log's next offset is `next`. */
+async function openLive(url: string, hash: string, next: number): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(`${url}/${hash}`);
+  await page.locator(`#live-status[data-next="${next}"]`).waitFor();
+  return page;
+}
+
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 function appendInAnotherProcess(dir: string, count: number, gapMs: number): Promise<void> {
@@ -53,17 +61,12 @@ describe('clog ui live tail', () => {
     const dir = makeLog(5);
     dirs.push(dir);
     const url = await startUi(dir);
-    const list = await browser.newPage();
-    await list.goto(`${url}/#commits/0`);
-    await list.locator('#live-status[data-next="5"]').waitFor();
+    const list = await openLive(url, '#commits/0', 5);
     expect(await offsetsShown(list)).toEqual(range(0, 5));
-    const tail = await browser.newPage();
-    await tail.goto(`${url}/#tail`);
+    const tail = await openLive(url, '#tail', 5);
     await tail.locator('#tail tbody tr').nth(4).waitFor();
-    const overview = await browser.newPage();
-    await overview.goto(url);
+    const overview = await openLive(url, '', 5);
     await overview.locator('table').first().waitFor();
-    await overview.locator('#live-status[data-next="5"]').waitFor();
     let loads = 0;
     for (const p of [list, tail, overview]) p.on('load', () => loads++);
 
@@ -85,9 +88,7 @@ describe('clog ui live tail', () => {
     const dir = makeLog(45);
     dirs.push(dir);
     const url = await startUi(dir);
-    const page = await browser.newPage();
-    await page.goto(`${url}/#commits/0`);
-    await page.locator('#live-status[data-next="45"]').waitFor();
+    const page = await openLive(url, '#commits/0', 45);
     await appendInAnotherProcess(dir, 10, 0);
     await page.locator('#live-status[data-next="55"]').waitFor();
     await page.locator('main tbody tr').nth(49).waitFor();
@@ -102,12 +103,8 @@ describe('clog ui live tail, catching up', () => {
     const dir = makeLog(5);
     dirs.push(dir);
     const url = await startUi(dir);
-    const list = await browser.newPage();
-    await list.goto(`${url}/#commits/0`);
-    await list.locator('#live-status[data-next="5"]').waitFor();
-    const tail = await browser.newPage();
-    await tail.goto(`${url}/#tail`);
-    await tail.locator('#live-status[data-next="5"]').waitFor();
+    const list = await openLive(url, '#commits/0', 5);
+    const tail = await openLive(url, '#tail', 5);
     await appendInAnotherProcess(dir, 400, 0);
     for (const p of [list, tail]) await p.locator('#live-status[data-next="405"]').waitFor();
     await list.locator('main tbody tr').nth(49).waitFor();
