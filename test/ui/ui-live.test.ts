@@ -239,6 +239,14 @@ describe('clog ui event streams over HTTP', () => {
     for (const c of controllers) c.abort();
   }, 60_000);
 
+  it('with --token, the page opened as /?token= gets its live stream and verify through the cookie', async () => {
+    const url = await startUi('test/fixtures/spacetimedb-v1.2/clog', ['--token', 't0k']);
+    const page = await openLive(url, '?token=t0k', 9);
+    await page.click('#verify button');
+    await page.locator('#verify .verify-ok', { hasText: 'ok: 9 commits in 1 segments' }).waitFor();
+    await page.close();
+  }, 60_000);
+
   it('exits promptly on SIGTERM with event streams open', async () => {
     const { url, child } = await startUiProcess(bigLog);
     const res = await fetch(`${url}/api/live`);
