@@ -124,7 +124,14 @@ export class LogWatcher {
   start(): void {
     if (this.timer !== null) return;
     this.next();
-    this.timer = setInterval(() => this.poll(), this.options.pollMs);
+    this.timer = setInterval(() => {
+      // A throw in a timer would end the process: whatever goes wrong here is a `problem` event.
+      try {
+        this.poll();
+      } catch (e) {
+        this.problem((e as Error).message);
+      }
+    }, this.options.pollMs);
     this.timer.unref();
   }
 
