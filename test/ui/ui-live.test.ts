@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { logInfo } from '../../src/api/ops.js';
-import { SseHub } from '../../src/server/ui-sse.js';
+import { SseHub, type SseStream } from '../../src/server/ui-sse.js';
 import { OverviewCache } from '../../src/server/ui-watch.js';
 import { launchBrowser, startUi, startUiProcess, stopAll } from './browser.js';
 import { makeLog } from './make-log.js';
@@ -260,6 +260,53 @@ describe('clog ui event streams over HTTP', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(2000);
+  }, 60_000);
+});
+
+describe('VerifyRunner', () => {
+  /** A stand-in for an event stream: records what is sent. */
+  function fakeStream(): { events: [string, unknown][]; closed: boolean; stream: SseStream } {
+    const handlers: (() => void)[] = [];
+    const rec = {
+      events: [] as [string, unknown][],
+      closed: false,
+      stream: {
+        send: (event: string, data: unknown) => rec.events.push([event, data]),
+        onClose: (fn: () => void) => handlers.push(fn),
+        close: () => {
+          if (rec.closed) return;
+          rec.closed = true;
+          for (const fn of handlers.splice(0)) fn();
+        },
+      } as unknown as SseStream,
+    };
+    return rec;
+  }
+
+  it('runs one verify for everyone asking meanwhile, and stops a run nobody watches', async () => {
+    // The built module: its worker is the compiled ui-verify-worker.js next to it.
+    const { VerifyRunner } = (await import('../../dist/src/server/ui-verify.js')) as typeof import('../../src/server/ui-verify.js');
+    const runner = new VerifyRunner(bigLog);
+    const a = fakeStream();
+    const b = fakeStream();
+    runner.watch(a.stream);
+    runner.watch(b.stream);
+    expect(runner.started).toBe(1);
+    expect(b.events[0]).toEqual(['started', { joined: true }]);
+    while (!a.closed || !b.closed) await new Promise((r) => setTimeout(r, 20));
+    for (const s of [a, b]) {
+      const [event, result] = s.events.at(-1)!;
+      expect(event).toBe('result');
+      expect(result).toMatchObject({ ok: true, commits: 3000 });
+    }
+    expect(a.events.some(([e]) => e === 'progress')).toBe(true);
+    expect(runner.running).toBe(false);
+    const c = fakeStream();
+    runner.watch(c.stream);
+    expect(runner.started).toBe(2);
+    expect(runner.running).toBe(true);
+    c.stream.close();
+    expect(runner.running).toBe(false);
   }, 60_000);
 });
 
