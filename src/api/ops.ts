@@ -7,7 +7,7 @@ export { type LogOptionSource, type SourceLogOptions, sourceLogOptions } from '.
 export { type ScanEvent, type ScanOptions, type ScanProblemKind, scanSegment } from '../maintenance/segment-scan.js';
 export { type IndexProblem, type IndexSummary, IndexCheck } from '../maintenance/index-check.js';
 export { type Problem, type ProblemKind, type VerifyOptions, type VerifyResult, verifyLog } from '../maintenance/verify.js';
-export { type LogInfo, type SegmentIndexInfo, type SegmentInfo, logInfo } from '../maintenance/info.js';
+export { type LogInfo, type LogInfoOptions, type SegmentIndexInfo, type SegmentInfo, logInfo } from '../maintenance/info.js';
 export {
   type DumpOptions,
   type DumpedCommit,

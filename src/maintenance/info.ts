@@ -58,10 +58,18 @@ export interface LogInfo {
   };
 }
 
-export function logInfo(dir: string): LogInfo {
+export interface LogInfoOptions {
+  /**
+   * A segment's description from an earlier call, if the caller knows it is still right (a cache
+   * keyed by the files' sizes and mtimes, as `clog ui` keeps); undefined to read the segment.
+   */
+  reuse?: (segment: number) => SegmentInfo | undefined;
+}
+
+export function logInfo(dir: string, options: LogInfoOptions = {}): LogInfo {
   const repo = openLogDir(dir);
   const segments: SegmentInfo[] = [];
-  for (const segment of listLogDir(repo.root).offsets) segments.push(segmentInfo(repo, segment));
+  for (const segment of listLogDir(repo.root).offsets) segments.push(options.reuse?.(segment) ?? segmentInfo(repo, segment));
   const withCommits = segments.filter((s) => s.commits > 0);
   const epochs = withCommits.map((s) => s.maxEpoch!);
   return {

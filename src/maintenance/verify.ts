@@ -46,6 +46,11 @@ export interface VerifyOptions {
   continue?: boolean;
   /** Called before each segment is checked. */
   onSegment?: (done: number, total: number, segment: number) => void;
+  /**
+   * Called after each decoded commit with its segment and byte position: progress within a
+   * segment, which can be 1 GiB. Called often; throttle what it does.
+   */
+  onCommit?: (segment: number, byteOffset: number) => void;
 }
 
 /** Verifies the log in `dir`. Throws only for usage and I/O errors (missing directory, unreadable files). */
@@ -96,6 +101,7 @@ export function verifyLog(dir: string, options: VerifyOptions = {}): VerifyResul
       if (ev.type !== 'commit') continue;
       const c = ev.commit;
       const at = ev.byteOffset;
+      options.onCommit?.(segment, at);
       index?.see(c.minTxOffset, at);
       end = c.minTxOffset + c.n;
       if (first) {

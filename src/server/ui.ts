@@ -6,19 +6,24 @@ import * as http from 'node:http';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dumpCommits, logInfo, openLogDir } from '../api/ops.js';
+import { dumpCommits, openLogDir } from '../api/ops.js';
 import { InvalidInputError } from '../index.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { LOG_SERVER_DEFAULTS, authorized, sendJson } from './http.js';
+import { UiLive, type UiLiveOptions } from './ui-live.js';
 
 export interface UiServerOptions {
   dir: string;
   token?: string;
+  /** Live tail and verify streams (ui-live.ts). */
+  live?: UiLiveOptions;
 }
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/live.js': { file: 'live.js', type: 'text/javascript; charset=utf-8' },
+  '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/db.js': { file: 'db.js', type: 'text/javascript; charset=utf-8' },
   '/commit.js': { file: 'commit.js', type: 'text/javascript; charset=utf-8' },
@@ -60,6 +65,7 @@ function commitsPage(dir: string, from: number, limit: number): unknown {
 
 export function createUiServer(options: UiServerOptions): http.Server {
   openLogDir(options.dir); // a missing directory is refused, as for `clog serve`
+  const live = new UiLive(options.dir, options.live);
   const guard = new ConnectionGuard({ maxConnections: LOG_SERVER_DEFAULTS.maxConnections, headersTimeoutMs: LOG_SERVER_DEFAULTS.headersTimeoutMs, maxPipelined: 16 });
   let db: Promise<import('./ui-db.js').DbRoutes> | null = null;
   const dbRoutes = () => (db ??= import('./ui-db.js').then((m) => new m.DbRoutes(options.dir)));
@@ -82,7 +88,8 @@ export function createUiServer(options: UiServerOptions): http.Server {
         res.end(readFileSync(new URL(asset.file, ASSET_DIR)));
         return;
       }
-      if (url.pathname === '/api/overview') return sendJson(res, 200, logInfo(options.dir));
+      if (url.pathname === '/api/overview') return sendJson(res, 200, live.overview());
+      if (live.route(url, req, res)) return;
       if (url.pathname === '/api/commits') {
         const from = intParam(url.searchParams, 'from', 0);
         const limit = intParam(url.searchParams, 'limit', 50, MAX_PAGE);
@@ -99,6 +106,12 @@ export function createUiServer(options: UiServerOptions): http.Server {
   server.on('connection', (socket) => guard.accept(socket));
   server.on('close', () => void db?.then((r) => r.close()));
   server.headersTimeout = LOG_SERVER_DEFAULTS.headersTimeoutMs;
+  // `close` waits for open responses to end, and event streams never end by themselves: end them first.
+  const close = server.close.bind(server);
+  server.close = (cb?: (err?: Error) => void) => {
+    live.close();
+    return close(cb);
+  };
   return server;
 }
 

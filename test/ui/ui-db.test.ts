@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { type Json, SqliteReplay, decodedTransactions, rowToDisplayJson } from '../../src/api/replay.js';
 import { generateLog } from '../../bench/stdb-log.js';
-import { lastUi, launchBrowser, startUi, stopUis } from './browser.js';
+import { lastUi, launchBrowser, startUi, stopAll } from './browser.js';
 
 const V1 = 'test/fixtures/spacetimedb-v1.2/clog';
 const V2 = 'test/fixtures/spacetimedb-v2.6/clog';
@@ -71,7 +71,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await browser?.close();
-  stopUis();
+  stopAll();
   for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
 });
 

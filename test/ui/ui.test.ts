@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, startUi, stopUis } from './browser.js';
+import { launchBrowser, startUi, stopAll } from './browser.js';
 
 let browser: Browser;
 
@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await browser?.close();
-  stopUis();
+  stopAll();
 });
 
 describe('clog ui', () => {
