@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { useS3Env } from './rgw.js';
 import { appendCommits, cleanTmp, plainFiles, prefixAt, segFiles, tmpDir, txBounds } from './log-gen.js';
-import { archiveLog, makeS3Client, restoreLog, zstdKey, type S3Target } from '../../src/api/archive.js';
+import { archiveLog, makeS3Client, readManifest, restoreLog, zstdKey, type S3Target } from '../../src/api/archive.js';
 import { compressLog } from '../../src/maintenance/compress.js';
 import { Commitlog } from '../../src/index.js';
 
@@ -230,4 +230,18 @@ describe('generated multi-segment logs', () => {
     await archiveLog(src, t, { client, compress: true });
     expect(segFiles(await restored(t))).toEqual(segFiles(src));
   }, 90_000);
+});
+
+describe('a log changed under its archive', () => {
+  it('a segment cut after archiving (reset-to) is an error naming it, and nothing is put', async () => {
+    const src = genLog(200, 3);
+    const t = target('reset');
+    const first = await archiveLog(src, t, { client });
+    const head = txBounds(src).segments.at(-1)!;
+    const name = path.join(src, `${String(head).padStart(20, '0')}.stdb.log`);
+    const bytes = fs.readFileSync(name);
+    fs.writeFileSync(name, bytes.subarray(0, bytes.length - 50));
+    await expect(archiveLog(src, t, { client })).rejects.toThrow(new RegExp(`segment ${head}: .*archived.*new prefix`));
+    expect((await readManifest(client, t))!.generation).toBe(first.manifest.generation);
+  }, 60_000);
 });
