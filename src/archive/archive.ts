@@ -60,7 +60,7 @@ export async function archiveLog(dir: string, target: S3Target, options: Archive
   // Segments older than the archive's first were pruned from it by retention: never upload them again.
   const first = prev?.segments[0]?.offset ?? -1;
   const offsets = repo.existingOffsets().filter((o) => o >= first);
-  const ctx = { client, target, compress: options.compress === true, now: now() };
+  const ctx = { client, target, compress: options.compress === true, now: Math.floor(now()) };
   const progress: ArchiveProgress = { segment: 0, bytesUploaded: 0, objectsUploaded: 0 };
   const obsolete: string[] = [];
   for (let i = 0; i < offsets.length; i++) {

@@ -1,29 +1,22 @@
 // Retention of an archive (retainDays, clog prune s3://) against the run's real radosgw, with a fake
 // clock: whole segments only, oldest first, never the newest, never one holding a commit archived
 // within the window; what stays restores byte for byte from its first kept segment.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { useS3Env } from './rgw.js';
-import { appendCommits, cleanTmp, prefixAt, segFiles, tmpDir, txBounds } from './log-gen.js';
-import { archiveLog, DAY_MS, makeS3Client, pruneArchive, readManifest, restoreLog, type Manifest, type S3Target } from '../../src/api/archive.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listKeys, useBucket } from './bucket.js';
+import { appendCommits, prefixAt, segFiles, tmpDir, txBounds } from './log-gen.js';
+import { archiveLog, DAY_MS, pruneArchive, readManifest, restoreLog, type Manifest, type S3Target } from '../../src/api/archive.js';
 import { clog } from '../e2e/clog-run.js';
 
+const tb = useBucket('clog-archive-retention');
+const bucket = tb.name;
+const T0 = Date.UTC(2026, 0, 1);
 let client: S3Client;
 let endpoint: string;
-const bucket = 'clog-archive-retention';
-const T0 = Date.UTC(2026, 0, 1);
-
-beforeAll(async () => {
-  endpoint = (await useS3Env()).endpoint;
-  client = makeS3Client(endpoint);
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-}, 180_000);
-afterAll(cleanTmp);
-
-async function keys(t: S3Target): Promise<string[]> {
-  const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${t.prefix}/` }));
-  return (r.Contents ?? []).map((o) => o.Key!.slice(t.prefix.length + 1)).sort();
-}
+beforeAll(() => {
+  ({ client, endpoint } = tb);
+});
+const keys = (t: S3Target) => listKeys(tb, t);
 
 function named(m: Manifest): string[] {
   return ['manifest.json', ...m.segments.flatMap((s) => (s.zstd ? [s.zstd.key] : s.parts.map((p) => p.key)))].sort();
