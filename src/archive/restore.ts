@@ -7,7 +7,8 @@
  * had it; one compressed only for the archive is written uncompressed). With `at`, the log is the
  * source's prefix ending with the commit holding tx `at` (a segment cut there is written uncompressed).
  * A pruned archive restores from its first kept segment. Index files are rebuilt; the directory holds
- * nothing else afterwards (the lock `rebuildIndexes` takes leaves no `commitlog.lock` behind).
+ * nothing else afterwards (the lock `rebuildIndexes` takes leaves no `commitlog.lock` behind). With
+ * `force`, the segment and index files already in it are deleted first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { decodeSegmentHeader, SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { AlreadyExistsError, InvalidDataError, InvalidInputError, NotFoundError } from '../errors.js';
 import { rebuildIndexes } from '../maintenance/index-rebuild.js';
-import { LOCK_FILE_NAME } from '../repo/lock.js';
-import { segmentFileName } from '../repo/repo.js';
+import { acquireDirLock, LOCK_FILE_NAME } from '../repo/lock.js';
+import { INDEX_FILE_EXT, SEGMENT_FILE_EXT, segmentFileName } from '../repo/repo.js';
 import { scanFrames } from './frames.js';
 import { readManifest } from './manifest-store.js';
 import { type S3Target } from './s3-client.js';
@@ -32,9 +33,8 @@ export interface RestoreOptions {
 
 export async function restoreLog(source: S3Target, dir: string, options: RestoreOptions): Promise<{ segments: number; bytes: number }> {
   const { client, at } = options;
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !options.force) {
-    throw new AlreadyExistsError(`restore destination ${dir} is not empty (use --force)`);
-  }
+  const nonEmpty = fs.existsSync(dir) && fs.readdirSync(dir).length > 0;
+  if (nonEmpty && !options.force) throw new AlreadyExistsError(`restore destination ${dir} is not empty (use --force)`);
   const manifest = await readManifest(client, source);
   if (manifest === null) throw new NotFoundError(`no archive manifest at s3://${source.bucket}/${source.prefix}`);
   if (at !== undefined && !(Number.isSafeInteger(at) && at >= 0)) throw new InvalidInputError(`restore: at must be a tx offset ≥ 0, got ${at}`);
@@ -44,6 +44,9 @@ export async function restoreLog(source: S3Target, dir: string, options: Restore
   }
   fs.mkdirSync(dir, { recursive: true });
   const hadLock = fs.existsSync(path.join(dir, LOCK_FILE_NAME));
+  // --force replaces the log in DEST: its old segments and indexes go first, or a longer old log would
+  // leave segments past the restored ones behind. Refused (LockedError) while a writer holds DEST.
+  if (nonEmpty) removeLogFiles(dir);
   let bytes = 0;
   let written = 0;
   let nextTx = -1;
@@ -70,4 +73,14 @@ export async function restoreLog(source: S3Target, dir: string, options: Restore
   // Restore made the directory: the lock file rebuildIndexes created (and released) is not the log's.
   if (!hadLock) fs.rmSync(path.join(dir, LOCK_FILE_NAME), { force: true });
   return { segments: written, bytes };
+}
+
+/** Deletes the segment and index files of `dir` under its lock (nothing else in it is touched). */
+function removeLogFiles(dir: string): void {
+  const lock = acquireDirLock(dir);
+  try {
+    for (const n of fs.readdirSync(dir)) if (n.endsWith(SEGMENT_FILE_EXT) || n.endsWith(INDEX_FILE_EXT)) fs.rmSync(path.join(dir, n));
+  } finally {
+    lock.release();
+  }
 }

@@ -250,3 +250,27 @@ describe('a log changed under its archive', () => {
     expect((await readManifest(client, t))!.generation).toBe(first.manifest.generation);
   }, 60_000);
 });
+
+describe('restore --force', () => {
+  it('replaces the log in DEST (no old segment left behind), and is refused while a writer holds DEST', async () => {
+    const big = genLog(420);
+    const small = genLog(150, 2);
+    const tBig = target('force-big');
+    const tSmall = target('force-small');
+    await archiveLog(big, tBig, { client });
+    await archiveLog(small, tSmall, { client });
+    const dest = await restored(tBig);
+    fs.writeFileSync(path.join(dest, 'notes.txt'), 'kept');
+    await expect(restoreLog(tSmall, dest, { client })).rejects.toThrow(/not empty/);
+    await restoreLog(tSmall, dest, { client, force: true });
+    expect(segFiles(dest)).toEqual(segFiles(small));
+    expect(fs.readFileSync(path.join(dest, 'notes.txt'), 'utf8')).toBe('kept');
+    const log = Commitlog.open(dest, { maxSegmentSize: 8192, maxRecordsInCommit: 1 });
+    try {
+      await expect(restoreLog(tBig, dest, { client, force: true })).rejects.toThrow(/lock/i);
+      expect(segFiles(dest)).toEqual(segFiles(small));
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+});
