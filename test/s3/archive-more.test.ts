@@ -274,3 +274,37 @@ describe('restore --force', () => {
     }
   }, 60_000);
 });
+
+describe('uploads are checked before the manifest names them', () => {
+  it('a part or zstd object damaged on the way is refused by the server (digest check); the manifest does not change', async () => {
+    const src = genLog(200, 3);
+    const t = target('transit');
+    const first = await archiveLog(src, t, { client });
+    appendCommits(src, 100);
+    for (const compress of [false, true]) {
+      const c = makeS3Client(tb.endpoint);
+      let damaged = 0;
+      c.middlewareStack.add(
+        (next, context) => async (args) => {
+          const req = args.request as { path?: string; body?: unknown };
+          if (context.commandName === 'PutObjectCommand' && !String(req.path).endsWith('manifest.json') && req.body instanceof Uint8Array) {
+            const b = Uint8Array.from(req.body);
+            b[b.length >> 1]! ^= 1;
+            req.body = b;
+            damaged++;
+          }
+          return next(args);
+        },
+        { step: 'build', name: 'damageBody' },
+      );
+      // Damaged after Content-MD5 was set: the server refuses the body (a digest error, status 400).
+      const err = (await archiveLog(src, t, { client: c, compress }).then(() => null, (e: unknown) => e)) as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+      expect(err?.$metadata?.httpStatusCode).toBe(400);
+      expect(err?.name).toMatch(/BadDigest|InvalidDigest|ContentSHA256Mismatch/);
+      expect(damaged).toBeGreaterThan(0);
+      expect((await readManifest(client, t))!).toEqual(first.manifest);
+    }
+    await archiveLog(src, t, { client, compress: true });
+    expect(segFiles(await restored(t))).toEqual(segFiles(src));
+  }, 60_000);
+});
