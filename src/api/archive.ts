@@ -1,5 +1,16 @@
-/** Public entry `stdb-commitlog/archive`: archive a log to S3 and restore it (issue 14). */
-export { archiveLog, readManifest, type ArchiveOptions, type ArchiveProgress, type ArchiveResult } from '../archive/archive.js';
+/** Public entry `stdb-commitlog/archive`: archive a log to S3, restore it, apply retention (issue 14). */
+export { archiveLog, MANIFEST_NAME, partKey, readManifest, type ArchiveOptions, type ArchiveProgress, type ArchiveResult } from '../archive/archive.js';
 export { restoreLog, type RestoreOptions } from '../archive/restore.js';
 export { makeS3Client, parseS3Url, type S3Target } from '../archive/s3-client.js';
-export { decodeManifest, encodeManifest, type Manifest, type ManifestPart, type ManifestSegment } from '../archive/manifest.js';
+export { pruneArchive, planRetention, DAY_MS, type PruneArchiveOptions, type PruneArchiveResult, type RetentionPlan } from '../archive/retention.js';
+export { zstdKey } from '../archive/zstd-object.js';
+export { compressSeekable } from '../compress/seekable-write.js';
+export {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestPart,
+  type ManifestSegment,
+  type ManifestZstd,
+} from '../archive/manifest.js';

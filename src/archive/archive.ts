@@ -1,20 +1,25 @@
 /**
- * archiveLog: incremental upload of a log directory to S3. Each run uploads, per segment, only the bytes
- * past what the current manifest names, cut at the last complete commit, as one delta object named by its
- * byte range; then puts a new manifest. The previous manifest stays valid until the new one is put.
+ * archiveLog: incremental upload of a log directory to S3. Each run uploads, per segment, only what the
+ * current manifest does not name: a delta part (the bytes past it, cut at the last complete commit),
+ * or with `compress` one zstd object for a sealed segment (any segment followed by a later one, or one
+ * compressed on disk). Then it puts a new manifest; the previous one stays valid until then. Objects the
+ * new manifest no longer names (parts replaced by a zstd object, pruned segments) are deleted only after.
+ *
+ * The directory is listed the way the readers list it (`FsRepo.existingOffsets`) and only read, never
+ * written (no lock is taken: a live writer may keep appending; what it has not finished is left for
+ * the next run). Without `compress` a sealed segment stays as the parts it was archived in.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { crc32c } from '../codec/crc32c.js';
-import { decodeSegmentHeader, SEGMENT_HEADER_LEN, startsWithMagic } from '../codec/segment-header.js';
-import { InvalidDataError } from '../errors.js';
-import { decodeManifest, encodeManifest, MANIFEST_VERSION, type Manifest, type ManifestSegment } from './manifest.js';
-import { getBytes, objectKey, putBytes, type S3Target } from './s3-client.js';
-import { scanFrames } from './frames.js';
+import { openLogDir } from '../maintenance/log-dir.js';
+import { LocalSegment } from './local-segment.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestSegment } from './manifest.js';
+import { putManifest, readManifest } from './manifest-store.js';
+import { applyRetention, checkRetainDays, planRetention } from './retention.js';
+import { deleteKeys, objectKey, type S3Target } from './s3-client.js';
+import { archiveSegment } from './segment-archiver.js';
 
-export const MANIFEST_NAME = 'manifest.json';
-const SEGMENT_RE = /^(\d{20})\.stdb\.log$/;
+export { MANIFEST_NAME, readManifest } from './manifest-store.js';
+export { partKey } from './segment-archiver.js';
 
 export interface ArchiveProgress {
   segment: number;
@@ -24,61 +29,71 @@ export interface ArchiveProgress {
 
 export interface ArchiveOptions {
   client: S3Client;
+  /** Upload sealed segments as one seekable zstd object each (the bytes `clog compress` writes). */
+  compress?: boolean;
+  /** After archiving, delete whole segments all of whose commits were archived more than this many days ago. */
+  retainDays?: number;
+  /** The clock (ms since the epoch) for `archivedAt` and retention; tests pass a fake one. */
+  now?: () => number;
   onProgress?: (p: ArchiveProgress) => void;
 }
 
 export interface ArchiveResult {
   objectsUploaded: number;
   bytesUploaded: number;
+  /** Objects deleted: parts replaced by zstd objects and the objects of pruned segments. */
+  objectsDeleted: number;
+  /** Offsets of the segments retention removed from the archive. */
+  prunedSegments: number[];
   manifest: Manifest;
-}
-
-export async function readManifest(client: S3Client, target: S3Target): Promise<Manifest | null> {
-  const b = await getBytes(client, target.bucket, objectKey(target, MANIFEST_NAME));
-  return b === null ? null : decodeManifest(b);
-}
-
-export function partKey(offset: number, start: number, end: number): string {
-  return `segments/${String(offset).padStart(20, '0')}/${String(start).padStart(12, '0')}-${String(end).padStart(12, '0')}`;
 }
 
 export async function archiveLog(dir: string, target: S3Target, options: ArchiveOptions): Promise<ArchiveResult> {
   const { client } = options;
+  const now = options.now ?? Date.now;
+  if (options.retainDays !== undefined) checkRetainDays(options.retainDays);
+  const repo = openLogDir(dir);
   const prev = await readManifest(client, target);
-  const known = new Map<number, ManifestSegment>();
-  for (const s of prev?.segments ?? []) known.set(s.offset, s);
-  const offsets = fs.readdirSync(dir).map((n) => SEGMENT_RE.exec(n)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
+  const segments = new Map<number, ManifestSegment>();
+  // Segments no longer on disk (pruned locally) stay in the archive until its own retention drops them.
+  for (const s of prev?.segments ?? []) segments.set(s.offset, s);
+  // Segments older than the archive's first were pruned from it by retention: never upload them again.
+  const first = prev?.segments[0]?.offset ?? -1;
+  const offsets = repo.existingOffsets().filter((o) => o >= first);
+  const ctx = { client, target, compress: options.compress === true, now: Math.floor(now()) };
   const progress: ArchiveProgress = { segment: 0, bytesUploaded: 0, objectsUploaded: 0 };
-  const segments: ManifestSegment[] = [];
-  for (const offset of offsets) {
-    const bytes = fs.readFileSync(path.join(dir, `${String(offset).padStart(20, '0')}.stdb.log`));
-    if (bytes.length < SEGMENT_HEADER_LEN) continue;
-    if (!startsWithMagic(bytes)) throw new InvalidDataError(`segment ${offset} in ${dir}: no segment magic (compressed segments are not archived yet)`);
-    const version = decodeSegmentHeader(bytes).logFormatVersion;
-    const old = known.get(offset);
-    const seg: ManifestSegment = old ? { offset, size: old.size, parts: [...old.parts] } : { offset, size: 0, parts: [] };
-    const from = seg.size === 0 ? SEGMENT_HEADER_LEN : seg.size;
-    const expect = seg.parts.length > 0 ? seg.parts[seg.parts.length - 1]!.maxTx + 1 : -1;
-    const scan = scanFrames(bytes, from, version, expect <= 0 ? -1 : expect);
-    const end = scan.end;
-    if (end > seg.size) {
-      const start = seg.size;
-      const body = bytes.subarray(start, end);
-      const key = partKey(offset, start, end);
-      const crc = crc32c(body);
-      await putBytes(client, target.bucket, objectKey(target, key), body);
-      seg.parts.push({ key, start, end, crc32c: crc, commits: scan.commits, minTx: scan.minTx, maxTx: scan.maxTx });
-      seg.size = end;
-      progress.bytesUploaded += body.length;
-      progress.objectsUploaded++;
+  const obsolete: string[] = [];
+  for (let i = 0; i < offsets.length; i++) {
+    const local = LocalSegment.open(repo, offsets[i]!);
+    if (local === null) continue;
+    try {
+      const r = await archiveSegment(ctx, local, i < offsets.length - 1, segments.get(local.offset));
+      if (r.seg !== null) segments.set(local.offset, r.seg);
+      obsolete.push(...r.obsoleteKeys);
+      progress.bytesUploaded += r.bytes;
+      progress.objectsUploaded += r.objects;
+    } finally {
+      local.close();
     }
-    progress.segment = offset;
+    progress.segment = local.offset;
     options.onProgress?.({ ...progress });
-    if (seg.size > 0) segments.push(seg);
   }
+  let manifest: Manifest;
   // Nothing new: the previous manifest already names everything, so no put (and no new generation).
-  if (prev !== null && progress.objectsUploaded === 0) return { objectsUploaded: 0, bytesUploaded: 0, manifest: prev };
-  const manifest: Manifest = { version: MANIFEST_VERSION, generation: (prev?.generation ?? 0) + 1, segments };
-  await putBytes(client, target.bucket, objectKey(target, MANIFEST_NAME), encodeManifest(manifest));
-  return { objectsUploaded: progress.objectsUploaded, bytesUploaded: progress.bytesUploaded, manifest };
+  if (prev !== null && progress.objectsUploaded === 0) {
+    manifest = prev;
+  } else {
+    manifest = { version: MANIFEST_VERSION, generation: (prev?.generation ?? 0) + 1, segments: [...segments.values()].sort((a, b) => a.offset - b.offset) };
+    await putManifest(client, target, manifest);
+  }
+  await deleteKeys(client, target.bucket, obsolete.map((k) => objectKey(target, k)));
+  let objectsDeleted = obsolete.length;
+  let prunedSegments: number[] = [];
+  if (options.retainDays !== undefined) {
+    const r = await applyRetention(client, target, manifest, planRetention(manifest, options.retainDays, now()));
+    manifest = r.manifest;
+    objectsDeleted += r.objectsDeleted;
+    prunedSegments = r.dropped.map((s) => s.offset);
+  }
+  return { objectsUploaded: progress.objectsUploaded, bytesUploaded: progress.bytesUploaded, objectsDeleted, prunedSegments, manifest };
 }

@@ -10,10 +10,14 @@ export interface FrameScan {
   /** Tx offset the next commit must start at (-1 when no commit was seen and none expected). */
   nextTx: number;
   /** Why the scan stopped before `bytes.length`, if it did. */
-  stop: 'end' | 'zero' | 'short' | 'checksum' | 'gap';
+  stop: 'end' | 'zero' | 'short' | 'checksum' | 'gap' | 'bound';
 }
 
-export function scanFrames(bytes: Uint8Array, pos: number, logFormatVersion: number, expectTx: number): FrameScan {
+/**
+ * Scans from `pos`; `expectTx` is the tx offset the first commit must start at (-1: any). With
+ * `lastTx`, stops (`bound`) before the first commit starting past it: the cut of a restore `--at`.
+ */
+export function scanFrames(bytes: Uint8Array, pos: number, logFormatVersion: number, expectTx: number, lastTx?: number): FrameScan {
   const hlen = commitHeaderLen(logFormatVersion);
   const r: FrameScan = { end: pos, commits: 0, minTx: -1, maxTx: -1, nextTx: expectTx, stop: 'end' };
   while (r.end < bytes.length) {
@@ -24,6 +28,7 @@ export function scanFrames(bytes: Uint8Array, pos: number, logFormatVersion: num
     if (r.end + len > bytes.length) { r.stop = 'short'; break; }
     if (!frameChecksumMatches(bytes, r.end, len)) { r.stop = 'checksum'; break; }
     if (r.nextTx !== -1 && h.minTxOffset !== r.nextTx) { r.stop = 'gap'; break; }
+    if (lastTx !== undefined && h.minTxOffset > lastTx) { r.stop = 'bound'; break; }
     if (r.minTx === -1) r.minTx = h.minTxOffset;
     r.maxTx = h.minTxOffset + h.n - 1;
     r.nextTx = h.minTxOffset + h.n;

@@ -50,6 +50,12 @@ export interface ManifestSegment {
   /** Byte ranges of the segment, contiguous from 0; empty when `zstd` holds the whole segment. */
   parts: ManifestPart[];
   zstd?: ManifestZstd;
+  /**
+   * When the segment's last commit reached the archive (ms since the epoch): the time its `size` last
+   * grew. Retention (`retainDays`) compares it with the cutoff. Absent in manifests written before it
+   * existed; such a segment is never pruned.
+   */
+  archivedAt?: number;
 }
 
 export interface Manifest {
@@ -92,6 +98,7 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
       }
       return {
         ...(zstd ? { zstd } : {}),
+        ...(s.archivedAt !== undefined ? { archivedAt: int(s.archivedAt, `segment #${i} archivedAt`) } : {}),
         offset: int(s.offset, `segment #${i} offset`),
         size: int(s.size, `segment #${i} size`),
         parts: s.parts.map((p: Record<string, unknown>, j: number) => {
@@ -111,11 +118,19 @@ export function validateManifest(m: Manifest): void {
   if (!READABLE_VERSIONS.includes(m.version)) throw new InvalidDataError(`archive manifest version ${m.version} not supported`);
   let prev = -1;
   for (const s of m.segments) {
-    if (s.offset < prev) throw new InvalidDataError(`archive manifest: segment ${s.offset} out of order`);
+    if (s.offset <= prev) throw new InvalidDataError(`archive manifest: segment ${s.offset} out of order or repeated`);
     prev = s.offset;
+    if (s.offset < 0) throw new InvalidDataError(`archive manifest: segment offset ${s.offset} is negative`);
+    if (s.archivedAt !== undefined && (!Number.isSafeInteger(s.archivedAt) || s.archivedAt < 0)) {
+      throw new InvalidDataError(`archive manifest: segment ${s.offset} archivedAt ${s.archivedAt} is not a time`);
+    }
     if (s.zstd) {
+      const z = s.zstd;
       if (s.parts.length > 0) throw new InvalidDataError(`archive manifest: segment ${s.offset} has both parts and a zstd object`);
-      if (s.zstd.crc32c < 0 || s.zstd.crc32c > 0xffff_ffff || s.zstd.bytes <= 0) throw new InvalidDataError(`archive manifest: zstd ${s.zstd.key} malformed`);
+      if (z.crc32c < 0 || z.crc32c > 0xffff_ffff || z.bytes <= 0) throw new InvalidDataError(`archive manifest: zstd ${z.key} malformed`);
+      if (z.commits < 1 || z.minTx !== s.offset || z.maxTx < z.minTx || s.size <= 0) {
+        throw new InvalidDataError(`archive manifest: zstd ${z.key} of segment ${s.offset} names no commits or the wrong offsets`);
+      }
       continue;
     }
     let pos = 0;

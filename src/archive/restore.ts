@@ -1,17 +1,27 @@
 /**
- * restoreLog: rebuilds a log from the archive's manifest, verifying every part's size and CRC32C and
+ * restoreLog: rebuilds a log from the archive's manifest, verifying every object's size and CRC32C and
  * every commit's CRC and tx-offset continuity; a damaged or missing object is an error naming it.
+ *
+ * What it guarantees: each restored segment is byte-identical to the source's file as archived (a
+ * segment archived as a zstd object of a file compressed on disk is written compressed, as the source
+ * had it; one compressed only for the archive is written uncompressed). With `at`, the log is the
+ * source's prefix ending with the commit holding tx `at` (a segment cut there is written uncompressed).
+ * A pruned archive restores from its first kept segment. Index files are rebuilt; the directory holds
+ * nothing else afterwards (the lock `rebuildIndexes` takes leaves no `commitlog.lock` behind). With
+ * `force`, the segment and index files already in it are deleted first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { crc32c } from '../codec/crc32c.js';
 import { decodeSegmentHeader, SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
-import { AlreadyExistsError, InvalidDataError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, InvalidDataError, InvalidInputError, NotFoundError } from '../errors.js';
 import { rebuildIndexes } from '../maintenance/index-rebuild.js';
-import { readManifest } from './archive.js';
+import { acquireDirLock, LOCK_FILE_NAME } from '../repo/lock.js';
+import { INDEX_FILE_EXT, SEGMENT_FILE_EXT, segmentFileName } from '../repo/repo.js';
 import { scanFrames } from './frames.js';
-import { getRequired, objectKey, type S3Target } from './s3-client.js';
+import { readManifest } from './manifest-store.js';
+import { type S3Target } from './s3-client.js';
+import { fetchSegment } from './segment-fetch.js';
 
 export interface RestoreOptions {
   client: S3Client;
@@ -22,60 +32,55 @@ export interface RestoreOptions {
 }
 
 export async function restoreLog(source: S3Target, dir: string, options: RestoreOptions): Promise<{ segments: number; bytes: number }> {
-  const { client } = options;
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !options.force) {
-    throw new AlreadyExistsError(`restore destination ${dir} is not empty (use --force)`);
-  }
+  const { client, at } = options;
+  const nonEmpty = fs.existsSync(dir) && fs.readdirSync(dir).length > 0;
+  if (nonEmpty && !options.force) throw new AlreadyExistsError(`restore destination ${dir} is not empty (use --force)`);
   const manifest = await readManifest(client, source);
   if (manifest === null) throw new NotFoundError(`no archive manifest at s3://${source.bucket}/${source.prefix}`);
+  if (at !== undefined && !(Number.isSafeInteger(at) && at >= 0)) throw new InvalidInputError(`restore: at must be a tx offset ≥ 0, got ${at}`);
+  const first = manifest.segments[0];
+  if (at !== undefined && first !== undefined && at < first.offset) {
+    throw new InvalidInputError(`cannot restore to tx ${at}: the archive starts at tx ${first.offset} (older segments were pruned)`);
+  }
   fs.mkdirSync(dir, { recursive: true });
+  const hadLock = fs.existsSync(path.join(dir, LOCK_FILE_NAME));
+  // --force replaces the log in DEST: its old segments and indexes go first, or a longer old log would
+  // leave segments past the restored ones behind. Refused (LockedError) while a writer holds DEST.
+  if (nonEmpty) removeLogFiles(dir);
   let bytes = 0;
   let written = 0;
   let nextTx = -1;
   for (const seg of manifest.segments) {
-    const buf = new Uint8Array(seg.size);
-    for (const p of seg.parts) {
-      const body = await getRequired(client, source.bucket, objectKey(source, p.key));
-      if (body.length !== p.end - p.start) throw new InvalidDataError(`archive object ${p.key}: ${body.length} bytes, manifest says ${p.end - p.start}`);
-      if (crc32c(body) !== p.crc32c) throw new InvalidDataError(`archive object ${p.key}: CRC32C mismatch`);
-      buf.set(body, p.start);
-      bytes += body.length;
+    const { plain, compressedFile } = await fetchSegment(client, source, seg, (n) => {
+      bytes += n;
       options.onProgress?.({ segment: seg.offset, bytesDownloaded: bytes });
-    }
+    });
     if (seg.size < SEGMENT_HEADER_LEN) throw new InvalidDataError(`archive segment ${seg.offset}: shorter than a segment header`);
-    const version = decodeSegmentHeader(buf).logFormatVersion;
+    const version = decodeSegmentHeader(plain).logFormatVersion;
     if (nextTx !== -1 && seg.offset !== nextTx) throw new InvalidDataError(`archive segment ${seg.offset}: expected tx ${nextTx}`);
-    // Scan with an end bound at `at`: commits past it are left out of the restored prefix.
-    const scan = scanFrames(buf, SEGMENT_HEADER_LEN, version, seg.offset);
+    const scan = scanFrames(plain, SEGMENT_HEADER_LEN, version, seg.offset);
     if (scan.end !== seg.size) throw new InvalidDataError(`archive segment ${seg.offset}: commit ${scan.stop} at byte ${scan.end}`);
-    let end = seg.size;
-    if (options.at !== undefined && scan.maxTx > options.at) {
-      end = cutAt(buf, version, options.at);
-    }
+    const end = at !== undefined && scan.maxTx > at ? scanFrames(plain, SEGMENT_HEADER_LEN, version, seg.offset, at).end : seg.size;
     if (end > SEGMENT_HEADER_LEN || written === 0) {
-      fs.writeFileSync(path.join(dir, `${String(seg.offset).padStart(20, '0')}.stdb.log`), buf.subarray(0, end));
+      const file = compressedFile !== null && end === seg.size ? compressedFile : plain.subarray(0, end);
+      fs.writeFileSync(path.join(dir, segmentFileName(seg.offset)), file);
       written++;
     }
     nextTx = scan.nextTx;
-    if (options.at !== undefined && scan.maxTx >= options.at) break;
+    if (at !== undefined && scan.maxTx >= at) break;
   }
   rebuildIndexes(dir);
+  // Restore made the directory: the lock file rebuildIndexes created (and released) is not the log's.
+  if (!hadLock) fs.rmSync(path.join(dir, LOCK_FILE_NAME), { force: true });
   return { segments: written, bytes };
 }
 
-/** Byte end of the last commit whose first tx is <= at (frames already verified by the full scan). */
-function cutAt(buf: Uint8Array, version: number, at: number): number {
-  let pos = SEGMENT_HEADER_LEN;
-  while (pos < buf.length) {
-    const single = scanFrames(buf.subarray(0, nextFrameEnd(buf, pos, version)), pos, version, -1);
-    if (single.commits === 0 || single.minTx > at) return pos;
-    pos = single.end;
+/** Deletes the segment and index files of `dir` under its lock (nothing else in it is touched). */
+function removeLogFiles(dir: string): void {
+  const lock = acquireDirLock(dir);
+  try {
+    for (const n of fs.readdirSync(dir)) if (n.endsWith(SEGMENT_FILE_EXT) || n.endsWith(INDEX_FILE_EXT)) fs.rmSync(path.join(dir, n));
+  } finally {
+    lock.release();
   }
-  return pos;
-}
-
-function nextFrameEnd(buf: Uint8Array, pos: number, version: number): number {
-  const hlen = version === 0 ? 14 : 22;
-  const len = buf[pos + hlen - 4]! | (buf[pos + hlen - 3]! << 8) | (buf[pos + hlen - 2]! << 16) | (buf[pos + hlen - 1]! * 2 ** 24);
-  return pos + hlen + len + 4;
 }

@@ -40,7 +40,7 @@ export function buildProgram(): Command {
     .hook('preAction', (_cmd, action) => {
       const dir = action.args[0];
       const name = action.parent === program ? action.name() : `${action.parent?.name()} ${action.name()}`;
-      if (NOTE_EMPTY.has(name) && dir !== undefined) noteIfNoSegments(dir);
+      if (NOTE_EMPTY.has(name) && dir !== undefined && !dir.startsWith('s3://')) noteIfNoSegments(dir);
     });
   registerInfo(program);
   registerVerify(program);

@@ -6,8 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ZstdSegmentFile } from '../compress/zstd-file.js';
-import { SEEKABLE_FRAME_LEN, encodeSeekTable } from '../compress/seekable.js';
-import { FrameCompressor } from '../compress/zstd.js';
+import { writeSeekable } from '../compress/seekable-write.js';
 import { fromSystemError } from '../errors.js';
 import { FsFile } from './fs-file.js';
 import type { StorageFile } from './repo.js';
@@ -52,26 +51,7 @@ function replaceAtomically(target: string, produce: (out: StorageFile) => void):
 
 /** Rewrites the plain segment read through `source` as seekable zstd (4096-byte frames) at `target`. */
 export function writeCompressed(source: StorageFile, target: string): void {
-  replaceAtomically(target, (out) => {
-    const compressor = new FrameCompressor();
-    const frames: { compressedSize: number; decompressedSize: number }[] = [];
-    const buf = new Uint8Array(COPY_CHUNK);
-    const size = source.size();
-    for (let pos = 0; pos < size; ) {
-      const want = Math.min(buf.length, size - pos);
-      const got = source.read(buf, 0, want, pos);
-      if (got <= 0) break;
-      for (let at = 0; at < got; at += SEEKABLE_FRAME_LEN) {
-        const chunk = buf.subarray(at, Math.min(at + SEEKABLE_FRAME_LEN, got));
-        const frame = compressor.compress(chunk);
-        out.append(frame, 0, frame.length);
-        frames.push({ compressedSize: frame.length, decompressedSize: chunk.length });
-      }
-      pos += got;
-    }
-    const table = encodeSeekTable(frames);
-    out.append(table, 0, table.length);
-  });
+  replaceAtomically(target, (out) => writeSeekable(source, (bytes) => out.append(bytes, 0, bytes.length)));
 }
 
 /** Rewrites a compressed segment uncompressed (before it is truncated, Q18 FIX). */

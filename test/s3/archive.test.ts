@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { useS3Env } from './rgw.js';
 import { archiveLog, restoreLog, makeS3Client, type S3Target } from '../../src/api/archive.js';
+import { commitIterator } from '../../src/index.js';
 
 let client: S3Client;
 const bucket = 'clog-archive-test';
@@ -43,8 +44,12 @@ describe('archiveLog / restoreLog against radosgw', () => {
     const seg = fs.readdirSync(fx).find((n) => n.endsWith('.stdb.log'))!;
     const full = fs.readFileSync(path.join(fx, seg));
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-src-'));
-    // First half of the fixture (cut anywhere: archive keeps only complete commits), then the rest.
-    fs.writeFileSync(path.join(work, seg), full.subarray(0, Math.floor(full.length / 2)));
+    // The fixture cut 7 bytes into commit 5 (archive keeps only complete commits), then the rest.
+    const it = commitIterator(fx);
+    let cut = 0;
+    for (const c of it) if (c.minTxOffset === 5) cut = it.byteOffset + 7;
+    expect(cut).toBeGreaterThan(7);
+    fs.writeFileSync(path.join(work, seg), full.subarray(0, cut));
     const target: S3Target = { bucket, prefix: 'inc' };
     const a = await archiveLog(work, target, { client });
     fs.writeFileSync(path.join(work, seg), full);
@@ -55,6 +60,7 @@ describe('archiveLog / restoreLog against radosgw', () => {
     await restoreLog(target, dest, { client });
     expect(files(dest)).toEqual(files(fx));
     const at = a.manifest.segments[0]!.parts[0]!.maxTx;
+    expect(at).toBe(4);
     const d2 = path.join(os.tmpdir(), `clog-at-${process.pid}`);
     fs.rmSync(d2, { recursive: true, force: true });
     await restoreLog(target, d2, { client, at });
