@@ -219,7 +219,7 @@ describe('a generated multi-segment log', () => {
     const zdir = tmp('clog-s3z-');
     for (const n of fs.readdirSync(dir).filter((n) => n.endsWith('.stdb.log'))) fs.copyFileSync(path.join(dir, n), path.join(zdir, n));
     const compressed = compressLog(zdir);
-    expect(compressed.segments.length).toBeGreaterThan(3);
+    expect(compressed.segments.length).toBeGreaterThan(0);
     const zprefix = 'gen-zstd';
     const segments = [];
     for (const s of manifest.segments) {
@@ -254,12 +254,14 @@ describe('a generated multi-segment log', () => {
     same(dir, u, ['dump', '--records']);
     same(zdir, u, ['dump', '--from', '150', '--to', '160']);
     const info = JSON.parse(clog('info', u, '--endpoint', endpoint, '--json').stdout);
-    expect(info.totals.compressedSegments).toBe(compressed.segments.length);
+    expect(info.totals.compressedSegments).toBe(segments.filter((s) => 'zstd' in s).length);
+    expect(info.totals.compressedSegments).toBeGreaterThan(3);
 
     const repo = S3Repo.open(u, { endpoint });
     expect([...dumpCommits(repo, { records: true })]).toEqual([...dumpCommits(dir, { records: true })]);
     // One block per zstd object (each is far below 1 MiB), one per plain part, the manifest.
     expect(repo.stats.requests).toBeLessThanOrEqual(segments.length + 2);
+    console.log(`GETs for a full dump with ${info.totals.compressedSegments} zstd objects of ${segments.length} segments: ${repo.stats.requests}`);
     repo.close();
   }, 180_000);
 });
