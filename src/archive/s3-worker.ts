@@ -4,8 +4,6 @@
  * It trusts nothing from the network: the caller checks counts and sizes again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { makeS3Client } from './s3-client.js';
 import {
   LENGTH,
   type RangeRequest,
@@ -24,7 +22,6 @@ import {
 } from './sync-protocol.js';
 
 const init = workerData as WorkerInit;
-const client = makeS3Client(init.endpoint);
 const control = controlOf(init.shared);
 const total = totalOf(init.shared);
 const data = dataOf(init.shared);
@@ -48,7 +45,10 @@ function totalFromContentRange(range: string | undefined): number {
   return m ? Number(m[1]) : -1;
 }
 
-async function get(req: RangeRequest): Promise<void> {
+type Sdk = { GetObjectCommand: typeof import('@aws-sdk/client-s3').GetObjectCommand; client: import('@aws-sdk/client-s3').S3Client };
+
+async function get(sdk: Sdk, req: RangeRequest): Promise<void> {
+  const { GetObjectCommand, client } = sdk;
   const want = req.end - req.start;
   if (want <= 0 || want > data.length) return fail(STATUS_OVERFLOW, `range of ${want} bytes does not fit the ${data.length}-byte buffer`);
   total[0] = -1;
@@ -78,6 +78,14 @@ async function get(req: RangeRequest): Promise<void> {
   }
 }
 
-parentPort!.on('message', (req: RangeRequest) => {
-  void get(req);
-});
+// Loaded here rather than imported statically: a failure to load the SDK is then an answer to every
+// request (the caller is blocked and would otherwise only see its timeout).
+try {
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const { makeS3Client } = await import('./s3-client.js');
+  const sdk: Sdk = { GetObjectCommand, client: makeS3Client(init.endpoint) };
+  parentPort!.on('message', (req: RangeRequest) => void get(sdk, req));
+} catch (e) {
+  const message = `S3 worker failed to start: ${(e as Error)?.message ?? String(e)}`;
+  parentPort!.on('message', () => fail(STATUS_ERROR, message));
+}

@@ -81,7 +81,8 @@ export function logInfo(source: LogSource): LogInfo {
     totals: {
       segments: segments.length,
       compressedSegments: segments.filter((s) => s.compressed).length,
-      bytes: segments.reduce((sum, s) => sum + s.bytes + (s.index?.bytes ?? 0), 0),
+      // An archive's index is built from its manifest: it takes no bytes of its own.
+      bytes: segments.reduce((sum, s) => sum + s.bytes + (repo instanceof FsRepo ? (s.index?.bytes ?? 0) : 0), 0),
       allocated: segments.reduce((sum, s) => sum + s.allocated, 0),
       size: segments.reduce((sum, s) => sum + s.size, 0),
       commits: segments.reduce((sum, s) => sum + s.commits, 0),

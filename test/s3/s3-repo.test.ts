@@ -25,6 +25,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const FIXTURES = ['spacetimedb-v1.2', 'spacetimedb-v2.6'];
 const bucket = 'clog-s3repo-test';
+/** Prefixes are per run: archiveLog continues an archive it finds, and a reused server may hold one. */
+const RUN = `r${Date.now().toString(36)}`;
 
 let client: S3Client;
 let endpoint: string;
@@ -77,7 +79,7 @@ function sqliteContents(file: string): Record<string, unknown[]> {
 }
 
 function url(prefix: string): string {
-  return `s3://${bucket}/${prefix}`;
+  return `s3://${bucket}/${RUN}/${prefix}`;
 }
 
 describe('clog read commands on s3:// give what they give on the directory', () => {
@@ -85,7 +87,7 @@ describe('clog read commands on s3:// give what they give on the directory', () 
     it(`${fx}: info, verify, dump, tail, tables, rows, export, changes`, async () => {
       const dir = path.join(ROOT, 'test/fixtures', fx, 'clog');
       const prefix = `fx/${fx}`;
-      await archiveLog(dir, { bucket, prefix }, { client });
+      await archiveLog(dir, { bucket, prefix: `${RUN}/${prefix}` }, { client });
       const u = url(prefix);
 
       same(dir, u, ['verify']);
@@ -156,9 +158,9 @@ describe('a generated multi-segment log', () => {
     dir = tmp('clog-s3gen-');
     // Two archive runs, so that a segment has two parts (the second run's delta).
     writeLog(dir, 0, 300);
-    await archiveLog(dir, { bucket, prefix }, { client });
+    await archiveLog(dir, { bucket, prefix: `${RUN}/${prefix}` }, { client });
     writeLog(dir, 300, 20);
-    manifest = (await archiveLog(dir, { bucket, prefix }, { client })).manifest;
+    manifest = (await archiveLog(dir, { bucket, prefix: `${RUN}/${prefix}` }, { client })).manifest;
     expect(manifest.segments.length).toBeGreaterThan(5);
     expect(manifest.segments.some((s) => s.parts.length === 2)).toBe(true);
   }, 180_000);
@@ -229,13 +231,13 @@ describe('a generated multi-segment log', () => {
       if (!isZstd) {
         // The plain (newest) segment keeps its parts: copy them under the new prefix.
         for (const p of s.parts) {
-          await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${zprefix}/${p.key}`, Body: body.subarray(p.start, p.end) }));
+          await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}/${p.key}`, Body: body.subarray(p.start, p.end) }));
         }
         segments.push(s);
         continue;
       }
       const key = `segments/${String(s.offset).padStart(20, '0')}/zstd`;
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${zprefix}/${key}`, Body: body }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}/${key}`, Body: body }));
       const commits = s.parts.reduce((n, p) => n + p.commits, 0);
       const withTx = s.parts.filter((p) => p.minTx >= 0);
       segments.push({
@@ -246,7 +248,7 @@ describe('a generated multi-segment log', () => {
       });
     }
     const m: Manifest = { version: 2, generation: 1, segments };
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${zprefix}/manifest.json`, Body: encodeManifest(m) }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}/manifest.json`, Body: encodeManifest(m) }));
 
     const u = url(zprefix);
     same(zdir, u, ['verify']);
@@ -274,28 +276,28 @@ describe('damage and failures are typed errors naming the object', () => {
   beforeAll(async () => {
     const dir = tmp('clog-s3dmg-');
     writeLog(dir, 0, 120);
-    target = { bucket, prefix };
+    target = { bucket, prefix: `${RUN}/${prefix}` };
     manifest = (await archiveLog(dir, target, { client })).manifest;
   }, 120_000);
 
   it('a deleted part', async () => {
     const part = manifest.segments[1]!.parts[0]!;
-    const body = await (await client.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: bucket, Key: `${prefix}/${part.key}` }))).Body!.transformToByteArray();
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/${part.key}` }));
+    const body = await (await client.send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: bucket, Key: `${RUN}/${prefix}/${part.key}` }))).Body!.transformToByteArray();
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${RUN}/${prefix}/${part.key}` }));
     try {
       for (const cmd of ['dump', 'verify']) {
         const r = clog(cmd, url(prefix), '--endpoint', endpoint);
         expect(r.status, r.stderr).not.toBe(0);
-        expect(r.stderr + r.stdout).toContain(`${prefix}/${part.key}`);
+        expect(r.stderr + r.stdout).toContain(`${RUN}/${prefix}/${part.key}`);
       }
     } finally {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${part.key}`, Body: body }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${prefix}/${part.key}`, Body: body }));
     }
   });
 
   it('a part of the wrong length, and one with the right length but other bytes', async () => {
     const part = manifest.segments[2]!.parts[0]!;
-    const key = `${prefix}/${part.key}`;
+    const key = `${RUN}/${prefix}/${part.key}`;
     const size = part.end - part.start;
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(size + 10, 1) }));
     let r = clog('dump', url(prefix), '--endpoint', endpoint);
@@ -310,7 +312,7 @@ describe('damage and failures are typed errors naming the object', () => {
   it('offsets beyond Number.MAX_SAFE_INTEGER in a manifest are refused', async () => {
     const p = 'unsafe';
     const json = `{"version":2,"generation":1,"segments":[{"offset":9007199254740993,"size":10,"parts":[{"key":"k","start":0,"end":10,"crc32c":0,"commits":0,"minTx":-1,"maxTx":-1}]}]}`;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${p}/manifest.json`, Body: json }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${p}/manifest.json`, Body: json }));
     expect(() => S3Repo.open(url(p), { endpoint })).toThrow(/offset is not an integer/);
     const r = clog('info', url(p), '--endpoint', endpoint);
     expect(r.status).toBe(1);
