@@ -25,6 +25,12 @@ export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** 16 blocks (16 MiB at the default size): a reader switching between a few segments keeps its place. */
 export const DEFAULT_CACHE_BLOCKS = 16;
 const INDEX_ENTRY_LEN = 16;
+/**
+ * Compressed segments kept open: readers (export's progress among them) reopen segments often, and
+ * each open would parse the seek table again (a 1 GiB segment has 262,144 frames). Few, since each
+ * holds its table in memory.
+ */
+const OPEN_ZSTD_SEGMENTS = 4;
 
 export interface S3RepoOptions {
   /** S3 endpoint (default AWS_ENDPOINT_URL, else AWS). */
@@ -40,6 +46,7 @@ export class S3Repo implements Repo {
   private readonly s3: SyncS3;
   private readonly cache: BlockCache;
   private readonly segments = new Map<number, ManifestSegment>();
+  private readonly zstdFiles = new Map<number, ZstdSegmentFile>();
 
   private constructor(
     readonly target: S3Target,
@@ -93,12 +100,20 @@ export class S3Repo implements Repo {
       const pieces: ArchivedPiece[] = s.parts.map((p) => ({ key: objectKey(this.target, p.key), start: p.start, size: p.end - p.start, crc32c: p.crc32c }));
       return new ArchivedFile(this.cache, pieces, what);
     }
-    const z = s.zstd;
-    const raw = new ArchivedFile(this.cache, [{ key: objectKey(this.target, z.key), start: 0, size: z.bytes, crc32c: z.crc32c }], what);
-    const file = new ZstdSegmentFile(raw);
-    if (file.size() !== s.size) {
-      throw new InvalidDataError(`archive object ${objectKey(this.target, z.key)}: decompresses to ${file.size()} bytes, the manifest says ${s.size}`);
+    // Shared by every reader of the segment: reads are synchronous and `close` of the raw file is a no-op.
+    let file = this.zstdFiles.get(offset);
+    if (file) {
+      this.zstdFiles.delete(offset);
+    } else {
+      const z = s.zstd;
+      const raw = new ArchivedFile(this.cache, [{ key: objectKey(this.target, z.key), start: 0, size: z.bytes, crc32c: z.crc32c }], what);
+      file = new ZstdSegmentFile(raw);
+      if (file.size() !== s.size) {
+        throw new InvalidDataError(`archive object ${objectKey(this.target, z.key)}: decompresses to ${file.size()} bytes, the manifest says ${s.size}`);
+      }
     }
+    this.zstdFiles.set(offset, file);
+    while (this.zstdFiles.size > OPEN_ZSTD_SEGMENTS) this.zstdFiles.delete(this.zstdFiles.keys().next().value!);
     return file;
   }
 

@@ -202,6 +202,22 @@ describe('a generated multi-segment log', () => {
     small.close();
   }, 120_000);
 
+  it('a larger log at the default block size: GETs ≤ bytes / 1 MiB + segments + 1', async () => {
+    const big = tmp('clog-s3big-');
+    const log = Commitlog.open(big, { maxSegmentSize: 2 * 1024 * 1024, maxRecordsInCommit: 1 });
+    for (let i = 0; i < 2000; i++) log.appendMaybeFlush(randomBytes(4000));
+    log.flushAndSync();
+    log.close();
+    const m = (await archiveLog(big, { bucket, prefix: `${RUN}/big` }, { client })).manifest;
+    const bytes = m.segments.reduce((n, s) => n + s.size, 0);
+    const repo = S3Repo.open(url('big'), { endpoint });
+    expect([...dumpCommits(repo)]).toEqual([...dumpCommits(big)]);
+    const bound = Math.ceil(bytes / repo.blockBytes) + m.segments.length + 1;
+    console.log(`GETs for a full dump of ${bytes} bytes in ${m.segments.length} segments, 1 MiB blocks: ${repo.stats.requests} (bound ${bound}; the traversal reads 256 KiB chunks)`);
+    expect(repo.stats.requests).toBeLessThanOrEqual(bound);
+    repo.close();
+  }, 120_000);
+
   it('is read-only: every write is refused with a typed error', () => {
     const repo = S3Repo.open(url(prefix), { endpoint });
     const o = repo.existingOffsets()[0]!;
