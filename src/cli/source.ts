@@ -3,10 +3,13 @@
  * `s3://BUCKET/PREFIX` opened as a read-only `S3Repo` (its manifest fetched once, at open). Every read
  * command goes through `openLogSource`, so they all take both the same way.
  */
+import { debuglog } from 'node:util';
 import type { Command } from 'commander';
 import { openS3Repo } from '../api/archive.js';
 import type { LogSource } from '../index.js';
 import { UsageError, noteIfNoSegments } from './output.js';
+
+const debug = debuglog('commitlog');
 
 export interface SourceFlags {
   endpoint?: string;
@@ -32,6 +35,8 @@ export function openLogSource(arg: string, flags: SourceFlags = {}, options: { n
     return arg;
   }
   const repo = openS3Repo(arg, { endpoint: flags.endpoint });
+  // `NODE_DEBUG=commitlog` shows what reading the archive cost, as `clog` exits.
+  if (debug.enabled) process.once('exit', () => debug('%s: %d GET requests, %d bytes', String(repo), repo.stats.requests, repo.stats.bytes));
   if (options.noteEmpty !== false) noteIfNoSegments(repo);
   return repo;
 }

@@ -173,6 +173,13 @@ describe('a generated multi-segment log', () => {
     const split = manifest.segments.find((s) => s.parts.length === 2)!;
     same(dir, u, ['dump', '--from', String(split.parts[1]!.minTx + 1)]);
     same(dir, u, ['dump', '--from', '100', '--to', '120']);
+    // NODE_DEBUG=commitlog makes clog say what the archive cost: a full dump, one GET per part + the manifest.
+    const r = spawnSync(process.execPath, [CLI, 'dump', u, '--endpoint', endpoint], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'commitlog' } });
+    const m = /: (\d+) GET requests, (\d+) bytes/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const parts = manifest.segments.reduce((n, s) => n + s.parts.length, 0);
+    expect(Number(m![1])).toBeLessThanOrEqual(parts + 1);
+    console.log(`clog dump ${u}: ${m![1]} GETs, ${m![2]} bytes (${parts} parts)`);
   }, 120_000);
 
   it('a full dump costs about one GET per block: the block cache works', () => {
