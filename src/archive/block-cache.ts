@@ -1,7 +1,9 @@
 /**
  * Fixed-size blocks of archive objects, fetched with ranged GETs and kept in a small LRU, so a
  * sequential traversal (which reads a segment in chunks far smaller than a block) costs one request
- * per block. A block that covers a whole object is checked against the manifest's CRC32C.
+ * per block. An object's CRC32C (from the manifest) is checked whenever its blocks are fetched in
+ * order from the first to the last: always for an object within one block, and for any object a
+ * sequential pass reads. A random read of a block in the middle cannot be checked (commit CRCs still are).
  */
 import { crc32c } from '../codec/crc32c.js';
 import { InvalidDataError } from '../errors.js';
@@ -16,8 +18,13 @@ export interface ArchiveObject {
   crc32c: number;
 }
 
+/** Objects whose CRC is being accumulated at once: a sequential reader has one; random access drops them. */
+const MAX_RUNNING_CRCS = 64;
+
 export class BlockCache {
   private readonly blocks = new Map<string, Uint8Array>();
+  /** Per object key: the next block expected in order and the CRC of the blocks before it. */
+  private readonly running = new Map<string, { next: number; crc: number }>();
 
   constructor(
     private readonly s3: SyncS3,
@@ -39,11 +46,24 @@ export class BlockCache {
     const end = Math.min(obj.size, start + this.blockBytes);
     if (start >= end) throw new InvalidDataError(`archive object s3://${this.s3.bucket}/${obj.key}: block ${index} is past its ${obj.size} bytes`);
     const bytes = this.s3.read(obj.key, start, end, obj.size);
-    if (start === 0 && end === obj.size && crc32c(bytes) !== obj.crc32c) {
-      throw new InvalidDataError(`archive object s3://${this.s3.bucket}/${obj.key}: CRC32C mismatch (the manifest says ${obj.crc32c.toString(16).padStart(8, '0')})`);
-    }
+    this.checkInOrder(obj, index, bytes, end === obj.size);
     this.blocks.set(id, bytes);
     while (this.blocks.size > this.maxBlocks) this.blocks.delete(this.blocks.keys().next().value!);
     return bytes;
+  }
+
+  private checkInOrder(obj: ArchiveObject, index: number, bytes: Uint8Array, last: boolean): void {
+    const r = index === 0 ? { next: 0, crc: 0 } : this.running.get(obj.key);
+    this.running.delete(obj.key);
+    if (!r || r.next !== index) return;
+    const crc = crc32c(bytes, r.crc);
+    if (last) {
+      if (crc !== obj.crc32c) {
+        throw new InvalidDataError(`archive object s3://${this.s3.bucket}/${obj.key}: CRC32C mismatch (the manifest says ${obj.crc32c.toString(16).padStart(8, '0')})`);
+      }
+      return;
+    }
+    this.running.set(obj.key, { next: index + 1, crc });
+    while (this.running.size > MAX_RUNNING_CRCS) this.running.delete(this.running.keys().next().value!);
   }
 }

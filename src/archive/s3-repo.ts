@@ -11,6 +11,7 @@
 import { ZstdSegmentFile } from '../compress/zstd-file.js';
 import { writeU64 } from '../codec/u64.js';
 import { InvalidDataError, NotFoundError, ReadOnlyError } from '../errors.js';
+import { INDEX_ENTRY_LEN } from '../offset-index/index-file.js';
 import { MemoryBuffer, MemoryFile } from '../repo/memory.js';
 import type { CompressionStats, Repo, StorageFile } from '../repo/repo.js';
 import { MANIFEST_NAME } from './archive.js';
@@ -24,7 +25,6 @@ import { type RequestStats, SyncS3 } from './sync-s3.js';
 export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** 16 blocks (16 MiB at the default size): a reader switching between a few segments keeps its place. */
 export const DEFAULT_CACHE_BLOCKS = 16;
-const INDEX_ENTRY_LEN = 16;
 /**
  * Compressed segments kept open: readers (export's progress among them) reopen segments often, and
  * each open would parse the seek table again (a 1 GiB segment has 262,144 frames). Few, since each

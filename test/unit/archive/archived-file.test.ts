@@ -74,6 +74,18 @@ describe('ArchivedFile', () => {
     expect(s3.requests).toBe(9);
   });
 
+  it('a part read in order, block by block, is checked against its CRC32C at its last block', () => {
+    const { pieces, objects } = layout([5000]);
+    objects.get('p0')![4500] ^= 1;
+    const file = new ArchivedFile(new BlockCache(fakeS3(objects), 1024, 2), pieces, 'test');
+    const buf = new Uint8Array(1000);
+    for (let pos = 0; pos < 4000; pos += 1000) file.read(buf, 0, 1000, pos);
+    expect(() => file.read(buf, 0, 1000, 4000)).toThrow(/s3:\/\/b\/p0: CRC32C mismatch/);
+    // Read out of order (the last block first), nothing can be checked: commit checksums still are.
+    const fresh = new ArchivedFile(new BlockCache(fakeS3(objects), 1024, 2), pieces, 'test');
+    expect(fresh.read(buf, 0, 100, 4900)).toBe(100);
+  });
+
   it('a block holding a whole part is checked against its CRC32C, naming the object', () => {
     const { pieces, objects } = layout([100]);
     objects.get('p0')![5] ^= 1;
