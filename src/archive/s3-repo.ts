@@ -10,7 +10,7 @@
  */
 import { ZstdSegmentFile } from '../compress/zstd-file.js';
 import { writeU64 } from '../codec/u64.js';
-import { InvalidDataError, NotFoundError, ReadOnlyError } from '../errors.js';
+import { NotFoundError, ReadOnlyError } from '../errors.js';
 import { INDEX_ENTRY_LEN } from '../offset-index/index-file.js';
 import { MemoryBuffer, MemoryFile } from '../repo/memory.js';
 import type { CompressionStats, Repo, StorageFile } from '../repo/repo.js';
@@ -26,9 +26,8 @@ export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** 16 blocks (16 MiB at the default size): a reader switching between a few segments keeps its place. */
 export const DEFAULT_CACHE_BLOCKS = 16;
 /**
- * Compressed segments kept open: readers (export's progress among them) reopen segments often, and
- * each open would parse the seek table again (a 1 GiB segment has 262,144 frames). Few, since each
- * holds its table in memory.
+ * Compressed segments kept open after a read: a reader reopening one does not parse its seek table
+ * again (a 1 GiB segment has 262,144 frames). Few, since each holds its table in memory.
  */
 const OPEN_ZSTD_SEGMENTS = 4;
 
@@ -107,10 +106,9 @@ export class S3Repo implements Repo {
     } else {
       const z = s.zstd;
       const raw = new ArchivedFile(this.cache, [{ key: objectKey(this.target, z.key), start: 0, size: z.bytes, crc32c: z.crc32c }], what);
-      file = new ZstdSegmentFile(raw);
-      if (file.size() !== s.size) {
-        throw new InvalidDataError(`archive object ${objectKey(this.target, z.key)}: decompresses to ${file.size()} bytes, the manifest says ${s.size}`);
-      }
+      // The size from the manifest: opening costs no GET (export's progress opens every segment per
+      // batch); the seek table is read, and checked against it, at the first read.
+      file = new ZstdSegmentFile(raw, { size: s.size });
     }
     this.zstdFiles.set(offset, file);
     while (this.zstdFiles.size > OPEN_ZSTD_SEGMENTS) this.zstdFiles.delete(this.zstdFiles.keys().next().value!);

@@ -282,6 +282,26 @@ describe('a generated multi-segment log', () => {
     expect(info.totals.compressedSegments).toBe(segments.filter((s) => 'zstd' in s).length);
     expect(info.totals.compressedSegments).toBeGreaterThan(3);
 
+    // Opening costs no GET (export's progress reopens every segment); a manifest size the seek table
+    // contradicts is found at the first read.
+    const lying = { ...m, segments: m.segments.map((s, i) => (i === 1 ? { ...s, size: s.size + 1 } : s)) };
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}-lying/manifest.json`, Body: encodeManifest(lying) }));
+    for (const s of segments) {
+      const key = s.zstd ? s.zstd.key : s.parts[0]!.key;
+      const keys = s.zstd ? [key] : s.parts.map((p) => p.key);
+      for (const k of keys) {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}-lying/${k}`, Body: fs.readFileSync(path.join(zdir, `${String(s.offset).padStart(20, '0')}.stdb.log`)).subarray(...(s.zstd ? [0] : [s.parts.find((p) => p.key === k)!.start, s.parts.find((p) => p.key === k)!.end])) }));
+      }
+    }
+    const lyingRepo = S3Repo.open(url(`${zprefix}-lying`), { endpoint });
+    const before = lyingRepo.stats.requests;
+    for (const o of lyingRepo.existingOffsets()) lyingRepo.openSegmentReader(o).size();
+    expect(lyingRepo.stats.requests).toBe(before);
+    lyingRepo.close();
+    const bad = clog('dump', url(`${zprefix}-lying`), '--endpoint', endpoint);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(`segment ${segments[1]!.offset}: compressed segment decompresses to ${segments[1]!.size} bytes, expected ${segments[1]!.size + 1}`);
+
     const repo = S3Repo.open(u, { endpoint });
     expect([...dumpCommits(repo, { records: true })]).toEqual([...dumpCommits(dir, { records: true })]);
     // One block per zstd object (each is far below 1 MiB), one per plain part, the manifest.
