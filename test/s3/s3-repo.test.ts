@@ -287,11 +287,9 @@ describe('a generated multi-segment log', () => {
     const lying = { ...m, segments: m.segments.map((s, i) => (i === 1 ? { ...s, size: s.size + 1 } : s)) };
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}-lying/manifest.json`, Body: encodeManifest(lying) }));
     for (const s of segments) {
-      const key = s.zstd ? s.zstd.key : s.parts[0]!.key;
-      const keys = s.zstd ? [key] : s.parts.map((p) => p.key);
-      for (const k of keys) {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}-lying/${k}`, Body: fs.readFileSync(path.join(zdir, `${String(s.offset).padStart(20, '0')}.stdb.log`)).subarray(...(s.zstd ? [0] : [s.parts.find((p) => p.key === k)!.start, s.parts.find((p) => p.key === k)!.end])) }));
-      }
+      const body = fs.readFileSync(path.join(zdir, `${String(s.offset).padStart(20, '0')}.stdb.log`));
+      const objects = s.zstd ? [{ key: s.zstd.key, bytes: body }] : s.parts.map((p) => ({ key: p.key, bytes: body.subarray(p.start, p.end) }));
+      for (const o of objects) await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${RUN}/${zprefix}-lying/${o.key}`, Body: o.bytes }));
     }
     const lyingRepo = S3Repo.open(url(`${zprefix}-lying`), { endpoint });
     const before = lyingRepo.stats.requests;
