@@ -39,6 +39,7 @@ export const ErrorCodes = {
   EXPORT_MISMATCH: 'EXPORT_MISMATCH',
   EXPORT_UNSUPPORTED_TYPE: 'EXPORT_UNSUPPORTED_TYPE',
   EXPORT_WRITE: 'EXPORT_WRITE',
+  READ_ONLY: 'READ_ONLY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -374,6 +375,16 @@ const STREAM_DEFECT_TEXT: Record<StreamCommitDefect, string> = {
   gap: 'gap in offsets',
   'out-of-order': 'commit offset behind the log',
 };
+
+/** A write (append, truncate, create, remove, compress) on a read-only repository such as an `S3Repo`. */
+export class ReadOnlyError extends CommitlogError {
+  constructor(
+    readonly what: string,
+    readonly operation: string,
+  ) {
+    super(ErrorCodes.READ_ONLY, `${what} is read-only: ${operation} refused (restore the archive to a directory to modify it)`);
+  }
+}
 
 export class AssertionError extends CommitlogError {
   constructor(message: string) {

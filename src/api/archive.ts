@@ -14,3 +14,5 @@ export {
   type ManifestSegment,
   type ManifestZstd,
 } from '../archive/manifest.js';
+export { S3Repo, openS3Repo, type S3RepoOptions, DEFAULT_BLOCK_BYTES, DEFAULT_CACHE_BLOCKS } from '../archive/s3-repo.js';
+export { type RequestStats } from '../archive/sync-s3.js';

@@ -17,6 +17,7 @@ import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReplayCommands } from './commands/tables.js';
 import { EXIT_ERROR, UsageError, noteIfNoSegments, reportError, setDebug } from './output.js';
+import { isS3Url } from './source.js';
 
 /**
  * Commands whose first argument is a log directory and that note a directory without segments on
@@ -40,7 +41,8 @@ export function buildProgram(): Command {
     .hook('preAction', (_cmd, action) => {
       const dir = action.args[0];
       const name = action.parent === program ? action.name() : `${action.parent?.name()} ${action.name()}`;
-      if (NOTE_EMPTY.has(name) && dir !== undefined && !dir.startsWith('s3://')) noteIfNoSegments(dir);
+      // An s3:// source is noted by `openLogSource`, once its manifest is read.
+      if (NOTE_EMPTY.has(name) && dir !== undefined && !isS3Url(dir)) noteIfNoSegments(dir);
     });
   registerInfo(program);
   registerVerify(program);

@@ -1,6 +1,7 @@
 /** Shared CLI plumbing: exit codes, one-line errors, progress reporting. */
 import cliProgress from 'cli-progress';
 import {
+  type LogSource,
   CommitlogError,
   DamagedCommitError,
   DecodeError,
@@ -63,14 +64,14 @@ function isDataProblem(e: unknown): boolean {
  * message (null when there are segments). A missing or unreadable directory is left to the command
  * itself, which refuses it (exit 2).
  */
-export function noteIfNoSegments(dir: string): string | null {
+export function noteIfNoSegments(dir: LogSource): string | null {
   const message = noSegments(dir);
   if (message !== null) process.stderr.write(`clog: ${message}\n`);
   return message;
 }
 
 /** `noteIfNoSegments` without the note. */
-export function noSegments(dir: string): string | null {
+export function noSegments(dir: LogSource): string | null {
   try {
     return noSegmentsMessage(dir);
   } catch {

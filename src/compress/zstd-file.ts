@@ -22,16 +22,36 @@ function readFully(file: StorageFile, position: number, length: number): Uint8Ar
 /** A compressed segment without a seek table is decompressed whole; it may not exceed this. */
 const MAX_UNINDEXED_SEGMENT = 4 * 1024 * 1024 * 1024;
 
+export interface ZstdSegmentFileOptions {
+  /**
+   * The decompressed size, when the caller knows it (an archive's manifest): the seek table is then
+   * read at the first read, not at open, and checked against it. Opening costs no I/O, which matters
+   * when reading the raw file is a network request.
+   */
+  size?: number;
+}
+
 export class ZstdSegmentFile implements StorageFile {
-  private readonly frames: SeekFrame[];
-  private readonly totalSize: number;
+  private frames: SeekFrame[] = [];
+  private loaded = false;
+  private totalSize = 0;
   private readonly decompressor = new FrameDecompressor();
   /** The frame decompressed last: sequential reads touch each frame once. */
   private cachedIndex = -1;
   private cached: Uint8Array = new Uint8Array(0);
 
-  constructor(private readonly raw: StorageFile) {
-    const size = raw.size();
+  constructor(
+    private readonly raw: StorageFile,
+    private readonly options: ZstdSegmentFileOptions = {},
+  ) {
+    if (options.size === undefined) this.load();
+    else this.totalSize = options.size;
+  }
+
+  /** Reads the seek table; `loaded` only once that succeeded, so a failed load fails every read again. */
+  private load(): void {
+    const size = this.raw.size();
+    const raw = this.raw;
     const footer = size >= SEEK_TABLE_FOOTER_LEN ? decodeSeekTableFooter(readFully(raw, size - SEEK_TABLE_FOOTER_LEN, SEEK_TABLE_FOOTER_LEN), size) : null;
     if (footer) {
       this.frames = decodeSeekTable(readFully(raw, size - footer.tableLen, footer.tableLen), size);
@@ -43,11 +63,17 @@ export class ZstdSegmentFile implements StorageFile {
       this.cached = whole;
     }
     const last = this.frames[this.frames.length - 1];
-    this.totalSize = last ? last.decompressedOffset + last.decompressedSize : 0;
+    const total = last ? last.decompressedOffset + last.decompressedSize : 0;
+    if (this.options.size !== undefined && total !== this.options.size) {
+      throw new InvalidDataError(`compressed segment decompresses to ${total} bytes, expected ${this.options.size}`);
+    }
+    this.totalSize = total;
+    this.loaded = true;
   }
 
   /** Number of zstd frames (seek table entries). */
   get frameCount(): number {
+    if (!this.loaded) this.load();
     return this.frames.length;
   }
 
@@ -77,6 +103,7 @@ export class ZstdSegmentFile implements StorageFile {
   }
 
   read(buf: Uint8Array, offset: number, length: number, position: number): number {
+    if (!this.loaded) this.load();
     let done = 0;
     while (done < length && position + done < this.totalSize) {
       const i = this.frameAt(position + done);

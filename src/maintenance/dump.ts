@@ -6,9 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoredCommit } from '../codec/commit.js';
 import type { TraversalError } from '../errors.js';
-import { commitIterator } from '../log/free.js';
+import { type LogSource, commitIterator } from '../log/free.js';
 import type { Repo } from '../repo/repo.js';
-import { openLogDir } from './log-dir.js';
+import { openLogSource } from './log-dir.js';
 
 /** One line of `clog dump`: the commit's place and framing fields; `records` as hex on request. */
 export interface DumpedCommit {
@@ -46,9 +46,9 @@ export function toDumped(c: StoredCommit, segment: number, byteOffset: number, o
   return d;
 }
 
-/** The commits of `dir` overlapping `[from, to]`; throws the first traversal error (after the commits before it). */
-export function* dumpCommits(dir: string, options: DumpOptions = {}): Generator<DumpedCommit, void, undefined> {
-  const repo = openLogDir(dir);
+/** The commits of `source` (a directory or a `Repo`) overlapping `[from, to]`; throws the first traversal error (after the commits before it). */
+export function* dumpCommits(source: LogSource, options: DumpOptions = {}): Generator<DumpedCommit, void, undefined> {
+  const repo = openLogSource(source);
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const it = commitIterator(repo, options.from ?? 0);
   try {
@@ -70,9 +70,9 @@ export interface LastCommits {
   nextOffset: number;
 }
 
-/** The last `count` commits of `dir`, reading only as many of the newest segments as needed. */
-export function lastCommits(dir: string, count: number, options: Pick<DumpOptions, 'records'> = {}): LastCommits {
-  const repo = openLogDir(dir);
+/** The last `count` commits of `source`, reading only as many of the newest segments as needed. */
+export function lastCommits(source: LogSource, count: number, options: Pick<DumpOptions, 'records'> = {}): LastCommits {
+  const repo = openLogSource(source);
   const offsets = repo.existingOffsets();
   let last: LastCommits = { commits: [], error: null, nextOffset: 0 };
   for (let i = offsets.length - 1; i >= 0; i--) {
@@ -110,8 +110,8 @@ export interface FollowDumpOptions extends Pick<DumpOptions, 'records'> {
  * Commits from `from` on, then every commit written later (by any process), until `signal` aborts.
  * A traversal error ends a pass (the newest commit may be half written) and is retried on the next.
  */
-export async function* followDump(dir: string, from: number, options: FollowDumpOptions = {}): AsyncGenerator<DumpedCommit, void, undefined> {
-  const repo = openLogDir(dir);
+export async function* followDump(source: LogSource, from: number, options: FollowDumpOptions = {}): AsyncGenerator<DumpedCommit, void, undefined> {
+  const repo = openLogSource(source);
   const intervalMs = options.intervalMs ?? 200;
   let next = from;
   while (!options.signal?.aborted) {

@@ -3,9 +3,11 @@
  * decompressed sizes, offsets, epochs, format version, compression, offset index coverage. Read-only;
  * a damaged segment is described up to the damage, with the reason in `error` (`verify` says more).
  */
-import { indexFileName, segmentFileName } from '../repo/repo.js';
+import type { LogSource } from '../log/free.js';
+import { FsRepo } from '../repo/fs.js';
+import { type Repo, indexFileName, segmentFileName } from '../repo/repo.js';
 import { type IndexSummary, IndexCheck } from './index-check.js';
-import { fileAllocated, fileSize, listLogDir, openLogDir } from './log-dir.js';
+import { fileAllocated, fileSize, listLogSource, openLogSource, sourceName } from './log-dir.js';
 import { scanSegment } from './segment-scan.js';
 
 export interface SegmentIndexInfo extends IndexSummary {
@@ -66,19 +68,29 @@ export interface LogInfoOptions {
   reuse?: (segment: number) => SegmentInfo | undefined;
 }
 
-export function logInfo(dir: string, options: LogInfoOptions = {}): LogInfo {
-  const repo = openLogDir(dir);
+/**
+ * A repo that is not a directory (an `S3Repo`) may say how many bytes a segment takes where it is
+ * stored; otherwise the segment's size stands for it.
+ */
+interface StoredSizes {
+  storedSize?(offset: number): number;
+}
+
+/** Describes the log in `source`: a directory, or a `Repo` such as an `S3Repo` (then `dir` is its URL). */
+export function logInfo(source: LogSource, options: LogInfoOptions = {}): LogInfo {
+  const repo = openLogSource(source);
   const segments: SegmentInfo[] = [];
-  for (const segment of listLogDir(repo.root).offsets) segments.push(options.reuse?.(segment) ?? segmentInfo(repo, segment));
+  for (const segment of listLogSource(repo).offsets) segments.push(options.reuse?.(segment) ?? segmentInfo(repo, segment));
   const withCommits = segments.filter((s) => s.commits > 0);
   const epochs = withCommits.map((s) => s.maxEpoch!);
   return {
-    dir: repo.root,
+    dir: sourceName(repo),
     segments,
     totals: {
       segments: segments.length,
       compressedSegments: segments.filter((s) => s.compressed).length,
-      bytes: segments.reduce((sum, s) => sum + s.bytes + (s.index?.bytes ?? 0), 0),
+      // An archive's index is built from its manifest: it takes no bytes of its own.
+      bytes: segments.reduce((sum, s) => sum + s.bytes + (repo instanceof FsRepo ? (s.index?.bytes ?? 0) : 0), 0),
       allocated: segments.reduce((sum, s) => sum + s.allocated, 0),
       size: segments.reduce((sum, s) => sum + s.size, 0),
       commits: segments.reduce((sum, s) => sum + s.commits, 0),
@@ -89,13 +101,13 @@ export function logInfo(dir: string, options: LogInfoOptions = {}): LogInfo {
   };
 }
 
-function segmentInfo(repo: ReturnType<typeof openLogDir>, segment: number): SegmentInfo {
+function segmentInfo(repo: Repo, segment: number): SegmentInfo {
   const file = segmentFileName(segment);
   const info: SegmentInfo = {
     segment,
     file,
-    bytes: fileSize(repo.root, file) ?? 0,
-    allocated: (fileAllocated(repo.root, file) ?? 0) + (fileAllocated(repo.root, indexFileName(segment)) ?? 0),
+    bytes: repo instanceof FsRepo ? (fileSize(repo.root, file) ?? 0) : 0,
+    allocated: repo instanceof FsRepo ? (fileAllocated(repo.root, file) ?? 0) + (fileAllocated(repo.root, indexFileName(segment)) ?? 0) : 0,
     size: 0,
     compressed: false,
     version: null,
@@ -132,6 +144,10 @@ function segmentInfo(repo: ReturnType<typeof openLogDir>, segment: number): Segm
         break;
       }
     }
+  }
+  if (!(repo instanceof FsRepo)) {
+    info.bytes = (repo as Repo & StoredSizes).storedSize?.(segment) ?? info.size;
+    info.allocated = info.bytes;
   }
   if (index) {
     const s = index.summary;

@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, NotFoundError, fromSystemError } from '../errors.js';
+import type { LogSource } from '../log/free.js';
 import { FsRepo } from '../repo/fs.js';
-import { INDEX_FILE_EXT, SEGMENT_FILE_EXT, parseSegmentFileName, segmentFileName } from '../repo/repo.js';
+import { INDEX_FILE_EXT, type Repo, SEGMENT_FILE_EXT, parseSegmentFileName, segmentFileName } from '../repo/repo.js';
 
 /** Opens an existing log directory; throws `NotFoundError` if it is missing, `InvalidInputError` if not a directory. */
 export function openLogDir(dir: string): FsRepo {
@@ -20,6 +21,33 @@ export function openLogDir(dir: string): FsRepo {
   }
   if (!st.isDirectory()) throw new InvalidInputError(`not a directory: ${dir}`);
   return new FsRepo(dir);
+}
+
+/**
+ * What the read-only tools take: a log directory (opened with `openLogDir`) or any `Repo` already
+ * open, such as an `S3Repo` reading an archive in place.
+ */
+export function openLogSource(source: LogSource): Repo {
+  return typeof source === 'string' ? openLogDir(source) : source;
+}
+
+/** How messages name a source: the directory's absolute path, or the repo's own `toString()`. */
+export function sourceName(repo: Repo): string {
+  return repo instanceof FsRepo ? repo.root : String(repo);
+}
+
+/**
+ * `listLogDir` for any repo: a directory is listed raw; a repo without file names (an archive, memory)
+ * has only the segments it lists, each under its proper name, and no index files of its own.
+ */
+export function listLogSource(repo: Repo): LogDirListing {
+  if (repo instanceof FsRepo) return listLogDir(repo.root);
+  const offsets = [...new Set(repo.existingOffsets())].sort((a, b) => a - b);
+  return {
+    offsets,
+    segmentFiles: offsets.map((offset) => ({ name: segmentFileName(offset), offset, issue: null })),
+    indexOffsets: [],
+  };
 }
 
 export interface SegmentFileEntry {
@@ -108,7 +136,15 @@ export function fileSize(dir: string, name: string): number | null {
  * The one wording for a directory the readers find no segment in (issue 17 §3): every command says
  * it, so an empty or mistyped directory is never mistaken for an empty but healthy log.
  */
-export function noSegmentsMessage(dir: string, listing: LogDirListing = listLogDir(dir)): string | null {
+export function noSegmentsMessage(source: LogSource, listing?: LogDirListing): string | null {
+  let dir: string;
+  if (typeof source === 'string') {
+    dir = source;
+    listing ??= listLogDir(source);
+  } else {
+    dir = sourceName(source);
+    listing ??= listLogSource(source);
+  }
   if (listing.offsets.length > 0) return null;
   const skipped = listing.segmentFiles.length;
   return (

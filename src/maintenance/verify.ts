@@ -8,7 +8,8 @@ import type { StoredCommit } from '../codec/commit.js';
 import { SEGMENT_HEADER_LEN } from '../codec/segment-header.js';
 import { indexFileName, segmentFileName } from '../repo/repo.js';
 import { IndexCheck } from './index-check.js';
-import { listLogDir, openLogDir } from './log-dir.js';
+import type { LogSource } from '../log/free.js';
+import { listLogSource, openLogSource } from './log-dir.js';
 import { scanSegment } from './segment-scan.js';
 
 export type ProblemKind =
@@ -53,10 +54,13 @@ export interface VerifyOptions {
   onCommit?: (segment: number, byteOffset: number) => void;
 }
 
-/** Verifies the log in `dir`. Throws only for usage and I/O errors (missing directory, unreadable files). */
-export function verifyLog(dir: string, options: VerifyOptions = {}): VerifyResult {
-  const repo = openLogDir(dir);
-  const listing = listLogDir(repo.root);
+/**
+ * Verifies the log in `source` (a directory, or a `Repo` such as an `S3Repo`). Throws only for usage
+ * and I/O errors (missing directory, unreadable files).
+ */
+export function verifyLog(source: LogSource, options: VerifyOptions = {}): VerifyResult {
+  const repo = openLogSource(source);
+  const listing = listLogSource(repo);
   const problems: Problem[] = [];
   let commits = 0;
   const keepGoing = options.continue === true;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { dumpCommits } from '../../api/ops.js';
 import { TraversalError } from '../../index.js';
 import { EXIT_PROBLEMS, UsageError, parseOffsetArg } from '../output.js';
+import { type SourceFlags, openLogSource, withSourceOptions } from '../source.js';
 import { checkFromPastEnd, warnSkippedTail } from './range.js';
 
 /** Output is batched: one write per this many bytes of lines. */
@@ -50,7 +51,7 @@ export function reportTraversalError(e: TraversalError): void {
   process.exitCode = EXIT_PROBLEMS;
 }
 
-interface DumpFlags {
+interface DumpFlags extends SourceFlags {
   from?: string;
   to?: string;
   records?: boolean;
@@ -59,10 +60,12 @@ interface DumpFlags {
 }
 
 export function registerDump(program: Command): void {
-  program
-    .command('dump')
-    .description('print one JSON line per commit: {segment, byteOffset, minTxOffset, epoch, n, len, checksum (CRC32C, hex)}')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('dump')
+      .description('print one JSON line per commit: {segment, byteOffset, minTxOffset, epoch, n, len, checksum (CRC32C, hex)}')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX'),
+  )
     .option('--from <offset>', 'start with the commit holding this transaction offset', '0')
     .option('--to <offset>', 'end with the commit holding this transaction offset (inclusive)')
     .option('--records', 'add the records of each commit as a hex string ("records")')
@@ -92,13 +95,14 @@ carry the reducers' parameter types). --from past the end of the log is an error
       if (to !== undefined && to < from) throw new UsageError(`--to ${to} is below --from ${from}`);
       // Loaded on use: the replay layer (and the `spacetimedb` package) would double `clog`'s start-up.
       const decodedTransactions = flags.txdata ? (await import('../../api/replay.js')).decodedTransactions : undefined;
+      const source = openLogSource(dir, flags);
       const out = new LineWriter();
       try {
         let skippedTail: string | null = null;
         const onSkippedTail = (e: Error) => (skippedTail = e.message);
         const lines = decodedTransactions
-          ? decodedTransactions(dir, { from, to, onSkippedTail })
-          : dumpCommits(dir, { from, to, records: flags.records });
+          ? decodedTransactions(source, { from, to, onSkippedTail })
+          : dumpCommits(source, { from, to, records: flags.records });
         let printed = false;
         for (const line of lines) {
           out.line(line);
@@ -106,7 +110,7 @@ carry the reducers' parameter types). --from past the end of the log is an error
         }
         out.flush();
         warnSkippedTail(skippedTail);
-        if (!printed) checkFromPastEnd(dir, from);
+        if (!printed) checkFromPastEnd(source, from);
       } catch (e) {
         out.flush();
         if (e instanceof TraversalError) return reportTraversalError(e);

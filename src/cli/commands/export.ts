@@ -2,9 +2,10 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { count, formatBytes, parseOffsetArg, UsageError } from '../output.js';
+import { type SourceFlags, openLogSource, refuseFollow, withSourceOptions } from '../source.js';
 import { checkFromPastEnd, warnAtPastEnd, warnSkippedTail } from './range.js';
 
-interface ExportFlags {
+interface ExportFlags extends SourceFlags {
   sqlite?: string;
   at?: string;
   follow?: boolean;
@@ -12,7 +13,7 @@ interface ExportFlags {
   poll?: string;
 }
 
-interface ChangesFlags {
+interface ChangesFlags extends SourceFlags {
   from?: string;
   to?: string;
   table?: string;
@@ -35,10 +36,12 @@ function parsePoll(poll: string | undefined): number | undefined {
 }
 
 export function registerExport(program: Command): void {
-  program
-    .command('export')
-    .description('replay a SpacetimeDB log into a SQLite file (incremental: a re-run applies only new transactions)')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('export')
+      .description('replay a SpacetimeDB log into a SQLite file (incremental: a re-run applies only new transactions)')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX (not with --follow)'),
+  )
     .requiredOption('--sqlite <file>', 'the SQLite file to create or bring up to date')
     .option('--at <offset>', 'stop after this tx offset')
     .option('--follow', 'keep applying commits as the log grows (Ctrl-C stops at a commit boundary)')
@@ -62,6 +65,8 @@ Examples:
       const { exportSqlite } = await import('../../api/replay.js');
       if (!flags.sqlite) throw new UsageError('--sqlite <file> is required');
       const at = flags.at === undefined ? undefined : parseOffsetArg(flags.at, '--at');
+      refuseFollow(dir, flags.follow, 'export');
+      const source = openLogSource(dir, flags, { noteEmpty: false });
       const ac = flags.follow ? stopSignal() : null;
       const tty = process.stderr.isTTY === true;
       const started = Date.now();
@@ -77,7 +82,7 @@ Examples:
           )
         : null;
       let barStarted = false;
-      const result = await exportSqlite(dir, flags.sqlite, {
+      const result = await exportSqlite(source, flags.sqlite, {
         at,
         follow: flags.follow,
         pollMs: parsePoll(flags.poll),
@@ -120,10 +125,12 @@ Examples:
 }
 
 export function registerChanges(program: Command): void {
-  program
-    .command('changes')
-    .description('print the row changes of a SpacetimeDB log as JSON lines, in log order')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('changes')
+      .description('print the row changes of a SpacetimeDB log as JSON lines, in log order')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX (not with --follow)'),
+  )
     .option('--from <offset>', 'first tx offset whose changes are printed', '0')
     .option('--to <offset>', 'last tx offset whose changes are printed')
     .option('--table <name>', 'only this table (name or table id)')
@@ -153,6 +160,8 @@ Examples:
       const from = parseOffsetArg(flags.from ?? '0', '--from');
       const to = flags.to === undefined ? undefined : parseOffsetArg(flags.to, '--to');
       if (to !== undefined && to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+      refuseFollow(dir, flags.follow, 'changes');
+      const source = openLogSource(dir, flags);
       const ac = flags.follow ? stopSignal() : null;
       let closed = false;
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -188,7 +197,7 @@ Examples:
         // Following, the stream waits for new commits inside the iterator: a timer prints what is pending.
         const timer = flags.follow ? setInterval(() => void flush(), 100) : null;
         try {
-          for await (const c of changes(dir, options)) {
+          for await (const c of changes(source, options)) {
             if (closed) break;
             printed = true;
             chunk += JSON.stringify(toDebezium(c)) + '\n';
@@ -199,14 +208,14 @@ Examples:
         }
       } else if (flags.follow) {
         // Each chunk ends at a transaction: what a poll found is printed when it is found.
-        for await (const bytes of changeChunks(dir, options)) {
+        for await (const bytes of changeChunks(source, options)) {
           if (closed) break;
           printed = true;
           await write(bytes);
         }
       } else {
         // Not following: the synchronous iterator (no promise per chunk but for back-pressure).
-        for (const bytes of changeChunksSync(dir, options)) {
+        for (const bytes of changeChunksSync(source, options)) {
           if (closed) break;
           printed = true;
           await write(bytes);
@@ -215,6 +224,6 @@ Examples:
       if (!closed) await flush();
       warnSkippedTail(skippedTail);
       // Nothing printed may just be a quiet table; past the end of the log it is a mistaken --from.
-      if (!printed && !flags.follow) checkFromPastEnd(dir, from);
+      if (!printed && !flags.follow) checkFromPastEnd(source, from);
     });
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type LogInfo, type SegmentInfo, logInfo } from '../../api/ops.js';
 import { count, formatBytes, num } from '../output.js';
+import { type SourceFlags, openLogSource, withSourceOptions } from '../source.js';
 
 function range(lo: number | null, hi: number | null): string {
   if (lo === null || hi === null) return '-';
@@ -49,10 +50,12 @@ function render(info: LogInfo): string {
 }
 
 export function registerInfo(program: Command): void {
-  program
-    .command('info')
-    .description('show the segments of a log: sizes, offsets, epochs, format versions, compression, index coverage')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('info')
+      .description('show the segments of a log: sizes, offsets, epochs, format versions, compression, index coverage')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX'),
+  )
     .option('--json', 'print the information as JSON')
     .addHelpText(
       'after',
@@ -61,14 +64,16 @@ export function registerInfo(program: Command): void {
 (index files are sparse: created at full capacity, allocated as entries are written). FILE is the
 length of the segment file, DATA the (decompressed) segment size. INDEX shows the offset index entries
 used out of its capacity and how far into the segment the last entry reaches. A damaged segment is
-described up to the damage.
+described up to the damage. For an archive (s3://), FILE is what the segment takes in the archive
+(its parts, or its zstd object) and INDEX the one built from the manifest (an entry per part).
 
 Examples:
   clog info ./db/clog
-  clog info ./db/clog --json | jq '.totals'`,
+  clog info ./db/clog --json | jq '.totals'
+  clog info s3://backups/db1 --endpoint http://127.0.0.1:7480`,
     )
-    .action((dir: string, flags: { json?: boolean }) => {
-      const info = logInfo(dir);
+    .action((dir: string, flags: { json?: boolean } & SourceFlags) => {
+      const info = logInfo(openLogSource(dir, flags));
       process.stdout.write((flags.json ? JSON.stringify(info) : render(info)) + '\n');
     });
 }

@@ -4,6 +4,7 @@
  * usage error (exit 2); `--at` past the end shows the final state with a warning on stderr.
  */
 import { lastCommits } from '../../api/ops.js';
+import type { LogSource } from '../../index.js';
 import { UsageError } from '../output.js';
 
 function ending(last: number): string {
@@ -22,7 +23,7 @@ export function warnAtPastEnd(at: number | undefined, last: number, shown = 'sho
  * After a command printed nothing for `--from`: a usage error when `from` is past the log's last
  * transaction (read from the newest segment only). Silent when that cannot be read cleanly.
  */
-export function checkFromPastEnd(dir: string, from: number, flag = '--from'): void {
+export function checkFromPastEnd(dir: LogSource, from: number, flag = '--from'): void {
   if (from === 0) return;
   const tail = lastCommits(dir, 1);
   if (tail.error !== null) return;

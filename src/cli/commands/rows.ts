@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import type { ExportedTable } from '../../api/replay.js';
 import { UsageError, parseOffsetArg } from '../output.js';
+import { type SourceFlags, openLogSource, withSourceOptions } from '../source.js';
 import { warnAtPastEnd, warnSkippedTail } from './range.js';
 
-interface RowsFlags {
+interface RowsFlags extends SourceFlags {
   at?: string;
   limit?: string;
   json?: boolean;
@@ -46,11 +47,13 @@ function cell(v: unknown): string {
 }
 
 export function registerRows(program: Command): void {
-  program
-    .command('rows')
-    .description('replay a SpacetimeDB log and print the live rows of one table')
-    .argument('<dir>', 'log directory')
-    .argument('<table>', 'table name (or table id)')
+  withSourceOptions(
+    program
+      .command('rows')
+      .description('replay a SpacetimeDB log and print the live rows of one table')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX')
+      .argument('<table>', 'table name (or table id)'),
+  )
     .option('--at <offset>', 'replay transactions up to and including this tx offset')
     .option('--limit <n>', 'print at most n rows')
     .option('--json', 'print JSON lines (the default when stdout is not a terminal)')
@@ -71,7 +74,7 @@ Examples:
       const limit = flags.limit === undefined ? Infinity : parseOffsetArg(flags.limit, 'limit');
       // Rows go to a temporary SQLite file and are read back one by one: bounded memory.
       const at = parseAt(flags.at);
-      const replayed = await SqliteReplay.open(dir, { at });
+      const replayed = await SqliteReplay.open(openLogSource(dir, flags), { at });
       try {
         warnSkippedTail(replayed.result.skippedTail);
         warnAtPastEnd(at, replayed.result.lastOffset);

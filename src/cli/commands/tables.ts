@@ -1,19 +1,22 @@
 /** `clog tables <dir>`: the tables a SpacetimeDB log replays to, with live row and mutation counts. */
 import type { Command } from 'commander';
+import { type SourceFlags, openLogSource, withSourceOptions } from '../source.js';
 import { warnAtPastEnd, warnSkippedTail } from './range.js';
 import { formatTable, parseAt, registerRows } from './rows.js';
 import { registerSchema } from './schema.js';
 
-interface TablesFlags {
+interface TablesFlags extends SourceFlags {
   at?: string;
   json?: boolean;
 }
 
 export function registerTables(program: Command): void {
-  program
-    .command('tables')
-    .description('replay a SpacetimeDB log and list its tables (id, name, live rows, inserts, deletes)')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('tables')
+      .description('replay a SpacetimeDB log and list its tables (id, name, live rows, inserts, deletes)')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX'),
+  )
     .option('--at <offset>', 'replay transactions up to and including this tx offset')
     .option('--json', 'print {"transactions", "tables": [{tableId, name, rows, inserts, deletes, deletesAbsent}], "reducers"}')
     .addHelpText(
@@ -33,7 +36,7 @@ Examples:
       const { SqliteReplay } = await import('../../api/replay.js');
       // Rows go to a temporary SQLite file, not the heap: this works on logs larger than memory.
       const at = parseAt(flags.at);
-      const replayed = await SqliteReplay.open(dir, { at });
+      const replayed = await SqliteReplay.open(openLogSource(dir, flags), { at });
       const result = replayed.result;
       replayed.close();
       warnSkippedTail(result.skippedTail);

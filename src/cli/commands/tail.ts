@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { followDump, lastCommits } from '../../api/ops.js';
 import { UsageError, parseOffsetArg } from '../output.js';
+import { type SourceFlags, openLogSource, refuseFollow, withSourceOptions } from '../source.js';
 import { LineWriter, reportTraversalError } from './dump.js';
 
-interface TailFlags {
+interface TailFlags extends SourceFlags {
   lines: string;
   follow?: boolean;
   interval: string;
@@ -13,10 +14,12 @@ interface TailFlags {
 }
 
 export function registerTail(program: Command): void {
-  program
-    .command('tail')
-    .description('print the last commits as JSON lines (like dump); with -f keep printing new ones')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('tail')
+      .description('print the last commits as JSON lines (like dump); with -f keep printing new ones')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX (not with -f)'),
+  )
     .option('-n, --lines <count>', 'how many of the last commits to print', '10')
     .option('-f, --follow', 'keep running and print commits as they are written (Ctrl-C to stop)')
     .option('--interval <ms>', 'with -f: how often to look for new commits', '200')
@@ -37,8 +40,10 @@ Examples:
       const count = parseOffsetArg(flags.lines, 'lines');
       const intervalMs = parseOffsetArg(flags.interval, 'interval');
       if (intervalMs === 0) throw new UsageError('--interval must be at least 1 ms');
+      refuseFollow(dir, flags.follow, 'tail');
+      const source = openLogSource(dir, flags);
       const out = new LineWriter();
-      const last = lastCommits(dir, count, { records: flags.records });
+      const last = lastCommits(source, count, { records: flags.records });
       for (const c of last.commits) out.line(c);
       out.flush();
       if (!flags.follow) {

@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { type Problem, verifyLog } from '../../api/ops.js';
 import { count, EXIT_PROBLEMS, noSegments, noteIfNoSegments, Progress } from '../output.js';
+import { type SourceFlags, openLogSource, withSourceOptions } from '../source.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends SourceFlags {
   continue?: boolean;
   allowEmpty?: boolean;
   json?: boolean;
@@ -34,10 +35,12 @@ function describe(p: Problem): string {
 }
 
 export function registerVerify(program: Command): void {
-  program
-    .command('verify')
-    .description('check every segment, commit and offset index file of a log')
-    .argument('<dir>', 'log directory')
+  withSourceOptions(
+    program
+      .command('verify')
+      .description('check every segment, commit and offset index file of a log')
+      .argument('<dir>', 'log directory, or an archive s3://BUCKET/PREFIX'),
+  )
     .option('--continue', 'go past problems to find them all (default: stop at the first)')
     .option('--allow-empty', 'accept a directory without segments (default: exit 1, nothing was verified)')
     .option('--json', 'print {"ok": bool, "commits": n, "segments": n, "empty": bool, "problems": [...]}')
@@ -61,10 +64,11 @@ Examples:
   clog verify ./db/clog --continue --json | jq '.problems[].kind'`,
     )
     .action((dir: string, flags: VerifyFlags) => {
+      const source = openLogSource(dir, flags, { noteEmpty: false });
       const progress = ttyProgress('verify');
       let result;
       try {
-        result = verifyLog(dir, {
+        result = verifyLog(source, {
           continue: flags.continue,
           onSegment: (done, total, segment) => progress.update(done, total, `segment ${segment}`),
         });
@@ -73,7 +77,7 @@ Examples:
       }
       // Checked after verifyLog, which refuses a missing directory first (exit 2).
       // The text output says it on stdout with the verdict; --json keeps stdout to the document.
-      const empty = result.segments === 0 ? (flags.json ? noteIfNoSegments(dir) : noSegments(dir)) : null;
+      const empty = result.segments === 0 ? (flags.json ? noteIfNoSegments(source) : noSegments(source)) : null;
       const ok = result.ok && (empty === null || flags.allowEmpty === true);
       if (!ok) process.exitCode = EXIT_PROBLEMS;
       if (flags.json) {
