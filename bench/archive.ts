@@ -29,6 +29,8 @@ const MIB = 1024 * 1024;
 const BUCKET = 'clog-bench-archive';
 /** In-flight PUTs of the parallel reference pass. */
 const PARALLEL_PUTS = 4;
+/** Keys of this run under their own prefix: a server given by S3_ENDPOINT may hold an earlier run's archive. */
+const RUN = `run-${Date.now()}`;
 
 interface Args {
   mb: number;
@@ -144,22 +146,22 @@ async function main(): Promise<void> {
     const restore = { ...m('restoreLog'), baseline: get };
     const reqs = new Map<Measurement, number[]>([archive, put, putPar, get, restore].map((x) => [x, []]));
     // Untimed warm-up: connections, JIT and rgw's bucket index before the first timed pass.
-    await archiveLog(src, { bucket: BUCKET, prefix: 'warm' }, { client });
-    await restoreLog({ bucket: BUCKET, prefix: 'warm' }, path.join(root, 'warm'), { client });
+    await archiveLog(src, { bucket: BUCKET, prefix: `${RUN}/warm` }, { client });
+    await restoreLog({ bucket: BUCKET, prefix: `${RUN}/warm` }, path.join(root, 'warm'), { client });
     fs.rmSync(path.join(root, 'warm'), { recursive: true });
     console.log(`\n${files.length} segment(s), ${(bytes / 1e6).toFixed(0)} MB, ${args.reps} reps (warm page cache)`);
     for (let rep = 0; rep < args.reps; rep++) {
-      const target: S3Target = { bucket: BUCKET, prefix: `a${rep}` };
+      const target: S3Target = { bucket: BUCKET, prefix: `${RUN}/a${rep}` };
       const dest = path.join(root, 'dest');
       // Uploads first (restore and get read what they wrote), each pair rotated so drift favours neither.
       const uploads: Array<[string, Measurement, () => Promise<unknown>]> = [
         ['archive', archive, () => archiveLog(src, target, { client })],
-        ['put', put, () => putAll(client, files, `p${rep}`, 1)],
-        [`put×${PARALLEL_PUTS}`, putPar, () => putAll(client, files, `q${rep}`, PARALLEL_PUTS)],
+        ['put', put, () => putAll(client, files, `${RUN}/p${rep}`, 1)],
+        [`put×${PARALLEL_PUTS}`, putPar, () => putAll(client, files, `${RUN}/q${rep}`, PARALLEL_PUTS)],
       ];
       const downloads: Array<[string, Measurement, () => Promise<unknown>]> = [
         ['restore', restore, () => restoreLog(target, dest, { client })],
-        ['get', get, () => getAll(client, files, `p${rep}`, dest)],
+        ['get', get, () => getAll(client, files, `${RUN}/p${rep}`, dest)],
       ];
       const line: string[] = [];
       for (const [label, meas, run] of [...rotate(uploads, rep), ...rotate(downloads, rep)]) {
@@ -179,10 +181,45 @@ async function main(): Promise<void> {
     console.log(resultsTable(results));
     console.log('\nHTTP requests per MB (10^6 bytes of log), median:');
     for (const r of results) console.log(`  ${r.name}: ${(median(reqs.get(r)!) / (bytes / 1e6)).toFixed(3)} (${median(reqs.get(r)!)} requests)`);
+    await incremental(client, requests, src, args.segmentMb * MIB);
   } finally {
     server.stop();
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** Rounds of the steady state of `clog archive --follow`: a few commits appended, one archive run each. */
+const INCREMENTAL_ROUNDS = 10;
+const INCREMENTAL_COMMITS = 5;
+
+/** Requests per archived MB when each run uploads only the head's new commits (~1 MB per run here). */
+async function incremental(client: S3Client, requests: () => number, src: string, maxSegmentSize: number): Promise<void> {
+  const target: S3Target = { bucket: BUCKET, prefix: `${RUN}/incremental` };
+  await archiveLog(src, target, { client });
+  const before = requests();
+  let uploaded = 0;
+  let objects = 0;
+  for (let i = 0; i < INCREMENTAL_ROUNDS; i++) {
+    appendMore(src, INCREMENTAL_COMMITS, maxSegmentSize);
+    const r = await archiveLog(src, target, { client });
+    uploaded += r.bytesUploaded;
+    objects += r.objectsUploaded;
+  }
+  const n = requests() - before;
+  console.log(
+    `\nIncremental runs (${INCREMENTAL_ROUNDS} × ${INCREMENTAL_COMMITS} commits appended, one archiveLog each): ` +
+      `${n} requests, ${objects} objects, ${(uploaded / 1e6).toFixed(1)} MB: ${(n / (uploaded / 1e6)).toFixed(2)} requests per MB`,
+  );
+}
+
+function appendMore(dir: string, numCommits: number, maxSegmentSize: number): void {
+  const rec = new RecordSource(0x9e3779b9);
+  const log = Commitlog.open(dir, { maxSegmentSize });
+  for (let c = 0; c < numCommits; c++) {
+    for (let k = 0; k < RECORDS_PER_COMMIT; k++) log.append(rec.pool[k]!);
+    log.flush();
+  }
+  log.close();
 }
 
 function rotate<T>(xs: readonly T[], by: number): T[] {
