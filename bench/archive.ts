@@ -179,6 +179,12 @@ async function main(): Promise<void> {
     const results = [archive, put, putPar, restore, get];
     console.log(`\nResults (median of ${args.reps}; "vs baseline" = throughput ÷ the baseline's, same bytes, same run)\n`);
     console.log(resultsTable(results));
+    // Same-rep pairs: on a noisy machine a slow moment hits both sides of a pair, not the medians.
+    console.log('\nPaired ratios (per rep, throughput ÷ the baseline of the same rep), median [min-max]:');
+    for (const r of [archive, putPar, restore]) {
+      const ps = r.seconds.map((t, i) => r.baseline!.seconds[i]! / t);
+      console.log(`  ${r.name}: ${median(ps).toFixed(2)}× [${Math.min(...ps).toFixed(2)}-${Math.max(...ps).toFixed(2)}]`);
+    }
     console.log('\nHTTP requests per MB (10^6 bytes of log), median:');
     for (const r of results) console.log(`  ${r.name}: ${(median(reqs.get(r)!) / (bytes / 1e6)).toFixed(3)} (${median(reqs.get(r)!)} requests)`);
     await incremental(client, requests, src, args.segmentMb * MIB);
