@@ -8,6 +8,7 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { useS3Env } from './rgw.js';
 import { appendCommits, expectRestorablePrefix, segmentFiles } from './archive-check.js';
 import { archiveLog, makeS3Client, restoreLog, type S3Target } from '../../src/api/archive.js';
+import { resetTo } from '../../src/index.js';
 
 const bucket = 'clog-archive-bugs-test';
 const MAX_SEGMENT = 64 * 1024;
@@ -53,6 +54,24 @@ describe('archiveLog edge cases', () => {
     bytes[bytes.length >> 1] ^= 0xff;
     fs.writeFileSync(file, bytes);
     const target: S3Target = { bucket, prefix: 'damaged' };
+    let failed = false;
+    try {
+      await archiveLog(src, target, { client });
+    } catch {
+      failed = true;
+    }
+    if (!failed) await expectRestorablePrefix(client, target, src);
+  }, 60_000);
+
+  it('a log reset to an earlier offset and rewritten: the archive follows the new commits or fails, never restores the old ones', async () => {
+    const src = tmp('bug-reset');
+    appendCommits(src, 200, 31, MAX_SEGMENT);
+    const target: S3Target = { bucket, prefix: 'reset' };
+    const first = await archiveLog(src, target, { client });
+    const last = first.manifest.segments[first.manifest.segments.length - 1]!;
+    // Drop the head's newer half (what `clog reset` does), then write different commits in its place.
+    resetTo(src, last.offset + Math.floor((last.parts[0]!.maxTx - last.offset) / 2));
+    appendCommits(src, 20, 32, MAX_SEGMENT);
     let failed = false;
     try {
       await archiveLog(src, target, { client });
