@@ -32,14 +32,35 @@ export function makeS3Client(endpoint?: string): S3Client {
   });
 }
 
+/**
+ * Attempts at a GET whose body breaks off: the SDK's own retries (maxAttempts) end once the response
+ * headers arrive, so a connection cut mid-body would otherwise fail a restore outright.
+ */
+const BODY_ATTEMPTS = 4;
+/** First pause before a body retry; doubled each time (100, 200, 400 ms), like the SDK's backoff. */
+const BODY_RETRY_BASE_MS = 100;
+
 export async function getBytes(client: S3Client, bucket: string, key: string): Promise<Uint8Array | null> {
-  try {
-    const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return await r.Body!.transformToByteArray();
-  } catch (e) {
-    const name = (e as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') return null;
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    let r;
+    try {
+      r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (name === 'NoSuchKey' || name === 'NotFound') return null;
+      throw e;
+    }
+    try {
+      const body = await r.Body!.transformToByteArray();
+      if (r.ContentLength !== undefined && body.length !== r.ContentLength) {
+        throw new Error(`s3://${bucket}/${key}: body of ${body.length} bytes, Content-Length ${r.ContentLength}`);
+      }
+      return body;
+    } catch (e) {
+      // Only transport fails while a body streams in; the request itself already succeeded.
+      if (attempt >= BODY_ATTEMPTS) throw new IoError(`reading s3://${bucket}/${key}: body broke off ${attempt} times`, { cause: e });
+      await new Promise((res) => setTimeout(res, BODY_RETRY_BASE_MS * 2 ** (attempt - 1)));
+    }
   }
 }
 
