@@ -10,6 +10,7 @@
  * the next run). Without `compress` a sealed segment stays as the parts it was archived in.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { InvalidDataError } from '../errors.js';
 import { openLogDir } from '../maintenance/log-dir.js';
 import { LocalSegment } from './local-segment.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestSegment } from './manifest.js';
@@ -48,6 +49,29 @@ export interface ArchiveResult {
   manifest: Manifest;
 }
 
+/** Last tx offset a manifest segment holds; `offset - 1` when it holds no commit yet. */
+function lastTxOf(seg: ManifestSegment): number {
+  if (seg.zstd) return seg.zstd.maxTx;
+  let last = seg.offset - 1;
+  for (const p of seg.parts) if (p.maxTx > last) last = p.maxTx;
+  return last;
+}
+
+/**
+ * A sealed segment's archived commits must lead straight into the next segment. A torn tail left by a
+ * crash does (the writer starts the next segment after the last good commit); damage inside a sealed
+ * segment does not, and archiving past it would make an archive that cannot be restored. Refuse it.
+ */
+function checkSealedReachesNext(seg: ManifestSegment | undefined, offset: number, next: number): void {
+  const last = seg === undefined ? offset - 1 : lastTxOf(seg);
+  if (last + 1 !== next) {
+    throw new InvalidDataError(
+      `segment ${offset}: its readable commits end at tx ${last} (byte ${seg?.size ?? 0}) but the next segment starts at tx ${next}; ` +
+        `the segment is damaged (see 'clog verify'); nothing archived past it`,
+    );
+  }
+}
+
 export async function archiveLog(dir: string, target: S3Target, options: ArchiveOptions): Promise<ArchiveResult> {
   const { client } = options;
   const now = options.now ?? Date.now;
@@ -69,6 +93,7 @@ export async function archiveLog(dir: string, target: S3Target, options: Archive
     try {
       const r = await archiveSegment(ctx, local, i < offsets.length - 1, segments.get(local.offset));
       if (r.seg !== null) segments.set(local.offset, r.seg);
+      if (i < offsets.length - 1) checkSealedReachesNext(segments.get(local.offset), local.offset, offsets[i + 1]!);
       obsolete.push(...r.obsoleteKeys);
       progress.bytesUploaded += r.bytes;
       progress.objectsUploaded += r.objects;

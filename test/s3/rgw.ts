@@ -19,7 +19,7 @@ export async function s3Env(timeoutMs = 150_000): Promise<S3Env> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const code = fs.readFileSync(path.join(dir, 'done'), 'utf8');
-  const out = fs.readFileSync(path.join(dir, 'start.out'), 'utf8');
+  const out = fs.readFileSync(path.join(fs.readFileSync(path.join(dir, 'current'), 'utf8'), 'start.out'), 'utf8');
   if (code !== '0') throw new Error(`radosgw failed to start (exit ${code}):\n${out}`);
   const kv = Object.fromEntries(out.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
   return { endpoint: kv.S3_ENDPOINT!, accessKeyId: kv.S3_ACCESS_KEY_ID!, secretAccessKey: kv.S3_SECRET_ACCESS_KEY!, region: kv.S3_REGION ?? 'us-east-1' };
