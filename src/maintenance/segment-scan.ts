@@ -129,6 +129,15 @@ function* scanCommits(
       if (rest > 0 && rest < commitHeaderLen(version)) {
         const bytes = `${rest} byte${rest === 1 ? '' : 's'}`;
         yield problem('truncated', start, `${bytes} after the last commit, too few for a commit (a torn write; readers ignore them)`);
+      } else if (rest > 0 && !allZero(file, start, size)) {
+        // Only a version-0 segment stops early: an all-zero commit header is its end marker (QUIRK Q1,
+        // X12). Readers then skip whatever follows, so data there would be lost without a word.
+        yield problem(
+          'checksum',
+          start,
+          `${rest} bytes after byte ${start} are never read: a version-${version} segment ends at an all-zero commit header, ` +
+            `but data follows (a damaged version byte? a v1 log has byte 6 = 01)`,
+        );
       }
       return;
     }
@@ -198,4 +207,16 @@ function findNextCommit(
     if (c) return { position: p, commit: c };
   }
   return null;
+}
+
+/** Whether `file[from, to)` holds only zero bytes (read in 64 KiB slices). */
+function allZero(file: StorageFile, from: number, to: number): boolean {
+  const buf = new Uint8Array(Math.min(64 * 1024, to - from));
+  for (let pos = from; pos < to; ) {
+    const n = file.read(buf, 0, Math.min(buf.length, to - pos), pos);
+    if (n <= 0) return true;
+    for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
+    pos += n;
+  }
+  return true;
 }

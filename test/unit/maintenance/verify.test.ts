@@ -293,6 +293,18 @@ describe('verifyLog properties', () => {
     return inSeg[inSeg.length - 1]!.byteOffset;
   };
 
+  it('a version byte flipped to 0 is a problem, not a silently empty segment (v0 stops at an all-zero header)', () => {
+    const file = segPath(dir, 0);
+    flipBit(file, 6, 0); // 01 -> 00: commit 0's first 14 bytes are zero, a v0 reader's end marker
+    try {
+      const r = verifyLog(dir, { continue: true });
+      expect(r.ok).toBe(false);
+      expect(r.problems).toContainEqual(expect.objectContaining({ kind: 'checksum', segment: 0, byteOffset: 10 }));
+    } finally {
+      flipBit(file, 6, 0);
+    }
+  });
+
   it('every single bit flip in a segment (bar the reserved header bytes) is found, at the commit holding it', () => {
     const segments = [0, 13, 26, 39];
     const sizeOf = (s: number): number => 10 + places.filter((p) => p.segment === s).length * FRAME;
