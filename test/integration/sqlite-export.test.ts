@@ -215,6 +215,18 @@ function generated(ops: Op[][], perCommit = 1, repo = new MemoryRepo(), maxSegme
   return repo;
 }
 
+/**
+ * A table's rows as a multiset (sorted by their JSON): a transaction that deletes a row and inserts an
+ * identical one may leave the survivors in another rowid order, which is not a different state.
+ */
+function bag<T>(rows: readonly T[]): string[] {
+  return rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).sort();
+}
+
+function sameRows(tables: Record<string, readonly unknown[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(tables).map(([name, rows]) => [name, bag(rows)]));
+}
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 10_000 }).map((k) => ({ kind: 'insert' as const, k })) },
   { weight: 3, arbitrary: fc.nat().map((pick) => ({ kind: 'delete' as const, pick })) },
@@ -233,17 +245,17 @@ describe('exportSqlite on generated logs', () => {
         const last = ops.length; // tx 0 declares the table
         const file = path.join(tmp(), 'a.sqlite');
         await exportSqlite(repo, file);
-        expect(exportedRows(file, repo)).toEqual(replayedRows(repo));
+        expect(sameRows(exportedRows(file, repo))).toEqual(sameRows(replayedRows(repo)));
         // Stopped at `at` (inside a commit when perCommit > 1), then continued: the same file.
         const at = cut % (last + 1);
         const inc = path.join(tmp(), 'b.sqlite');
         const first = await exportSqlite(repo, inc, { at });
         expect(first.lastOffset).toBe(at);
         const partial = new SqliteReplay_rows(inc);
-        expect(partial.things()).toEqual(replayedRows(repo, at).things);
+        expect(bag(partial.things())).toEqual(bag(replayedRows(repo, at).things));
         const second = await exportSqlite(repo, inc);
         expect([second.resumedFrom, second.transactions, second.lastOffset]).toEqual([at, last - at, last]);
-        expect(pythonRead(inc).tables.things!.rows).toEqual(pythonRead(file).tables.things!.rows);
+        expect(bag(pythonRead(inc).tables.things!.rows)).toEqual(bag(pythonRead(file).tables.things!.rows));
       }),
       { numRuns: 8 },
     );
