@@ -21,7 +21,7 @@ import { INDEX_FILE_EXT, SEGMENT_FILE_EXT, segmentFileName } from '../repo/repo.
 import { scanFrames } from './frames.js';
 import { readManifest } from './manifest-store.js';
 import { type S3Target } from './s3-client.js';
-import { fetchSegment } from './segment-fetch.js';
+import { fetchSegment, type FetchedSegment } from './segment-fetch.js';
 
 export interface RestoreOptions {
   client: S3Client;
@@ -50,11 +50,24 @@ export async function restoreLog(source: S3Target, dir: string, options: Restore
   let bytes = 0;
   let written = 0;
   let nextTx = -1;
-  for (const seg of manifest.segments) {
-    const { plain, compressedFile } = await fetchSegment(client, source, seg, (n) => {
+  const segs = manifest.segments;
+  const fetch = (i: number): Promise<FetchedSegment> | null => {
+    const seg = segs[i];
+    if (seg === undefined) return null;
+    const p = fetchSegment(client, source, seg, (n) => {
       bytes += n;
       options.onProgress?.({ segment: seg.offset, bytesDownloaded: bytes });
     });
+    p.catch(() => {}); // awaited below, or dropped when --at stops early: never an unhandled rejection
+    return p;
+  };
+  // One segment is downloaded ahead while the current one is checked and written: the network and the
+  // CPU overlap (at most two segments in memory).
+  let ahead = fetch(0);
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const { plain, compressedFile } = await ahead!;
+    ahead = fetch(i + 1);
     if (seg.size < SEGMENT_HEADER_LEN) throw new InvalidDataError(`archive segment ${seg.offset}: shorter than a segment header`);
     const version = decodeSegmentHeader(plain).logFormatVersion;
     if (nextTx !== -1 && seg.offset !== nextTx) throw new InvalidDataError(`archive segment ${seg.offset}: expected tx ${nextTx}`);

@@ -33,6 +33,13 @@ export async function fetchSegment(client: S3Client, source: S3Target, seg: Mani
     if (plain.length !== seg.size) throw new InvalidDataError(`archive object ${z.key}: decompresses to ${plain.length} bytes, manifest says ${seg.size}`);
     return { plain, compressedFile: z.keepCompressed ? raw : null };
   }
+  const only = seg.parts.length === 1 ? seg.parts[0]! : null;
+  if (only !== null) {
+    // One part holds the whole segment: its checked body is the segment, no copy.
+    const body = await getChecked(client, source, only.key, only.end - only.start, only.crc32c);
+    onBytes(body.length);
+    return { plain: body, compressedFile: null };
+  }
   const plain = new Uint8Array(seg.size);
   for (const p of seg.parts) {
     plain.set(await getChecked(client, source, p.key, p.end - p.start, p.crc32c), p.start);
