@@ -129,6 +129,8 @@ describe('clog ui database views', () => {
     // Back to the head.
     await page.locator('form.at a', { hasText: 'head' }).click();
     await page.waitForFunction(() => !location.hash.includes('at='));
+    // The earlier state's table stays on screen until the head's is drawn: wait for the head's.
+    await page.locator('main', { hasText: 'the head: state after transaction' }).waitFor();
     expect((await shownTables(page)).counts).toEqual(head.counts);
     await page.close();
   }, 60_000);
