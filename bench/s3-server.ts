@@ -20,7 +20,8 @@ export interface S3Server {
   stop(): void;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (for radosgw and its monitor). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -31,24 +32,37 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The environment `radosgw.sh start` reads: fresh free ports, and the OSD's capacity when given. */
+export async function radosgwStartEnv(memstoreBytes?: number): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { ...process.env, RGW_PORT: String(await freePort()), MON_PORT: String(await freePort()) };
+  if (memstoreBytes !== undefined) env.MEMSTORE_BYTES = String(memstoreBytes);
+  return env;
+}
+
+/** The `KEY=value` lines `radosgw.sh start` prints. */
+export function parseRadosgwEnv(stdout: string): { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string } {
+  const kv = Object.fromEntries(stdout.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
+  return { endpoint: kv.S3_ENDPOINT!, accessKeyId: kv.S3_ACCESS_KEY_ID!, secretAccessKey: kv.S3_SECRET_ACCESS_KEY!, region: kv.S3_REGION ?? 'us-east-1' };
+}
+
 /** `memstoreBytes`: capacity of radosgw's in-memory OSD (deleted objects are freed only hours later). */
 export async function startS3(memstoreBytes: number): Promise<S3Server> {
   if (process.env.S3_ENDPOINT) return { endpoint: process.env.S3_ENDPOINT, origin: 'S3_ENDPOINT', stop: () => {} };
   let last = '';
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clog-bench-rgw-'));
-    const env = { ...process.env, RGW_PORT: String(await freePort()), MON_PORT: String(await freePort()), MEMSTORE_BYTES: String(memstoreBytes) };
+    const env = await radosgwStartEnv(memstoreBytes);
     const r = spawnSync('bash', [SCRIPT, 'start', dir], { env, encoding: 'utf8' });
     const stop = (): void => {
       spawnSync('bash', [SCRIPT, 'stop', dir], { stdio: 'ignore' });
       fs.rmSync(dir, { recursive: true, force: true });
     };
     if (r.status === 0) {
-      const kv = Object.fromEntries(r.stdout.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
-      process.env.AWS_ACCESS_KEY_ID = kv.S3_ACCESS_KEY_ID;
-      process.env.AWS_SECRET_ACCESS_KEY = kv.S3_SECRET_ACCESS_KEY;
-      process.env.AWS_REGION = kv.S3_REGION ?? 'us-east-1';
-      return { endpoint: kv.S3_ENDPOINT!, origin: 'own radosgw (test/s3/radosgw.sh)', stop };
+      const e = parseRadosgwEnv(r.stdout);
+      process.env.AWS_ACCESS_KEY_ID = e.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = e.secretAccessKey;
+      process.env.AWS_REGION = e.region;
+      return { endpoint: e.endpoint, origin: 'own radosgw (test/s3/radosgw.sh)', stop };
     }
     last = `${r.stdout}${r.stderr}`;
     stop();

@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { radosgwStartEnv } from '../../bench/s3-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,21 +16,10 @@ declare module 'vitest' {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** One bring-up attempt under a fresh directory and fresh ports; resolves with the script's exit code. */
 function startOnce(script: string, dir: string): Promise<number> {
   return (async () => {
-    const env = { ...process.env, RGW_PORT: String(await freePort()), MON_PORT: String(await freePort()) };
+    const env = await radosgwStartEnv();
     const out = fs.openSync(path.join(dir, 'start.out'), 'w');
     const child = spawn('bash', [script, 'start', dir], { env, stdio: ['ignore', out, out] });
     return new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));

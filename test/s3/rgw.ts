@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
+import { parseRadosgwEnv } from '../../bench/s3-server.js';
 
 export interface S3Env {
   endpoint: string;
@@ -21,8 +22,7 @@ export async function s3Env(timeoutMs = 150_000): Promise<S3Env> {
   const code = fs.readFileSync(path.join(dir, 'done'), 'utf8');
   const out = fs.readFileSync(path.join(fs.readFileSync(path.join(dir, 'current'), 'utf8'), 'start.out'), 'utf8');
   if (code !== '0') throw new Error(`radosgw failed to start (exit ${code}):\n${out}`);
-  const kv = Object.fromEntries(out.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=', 2) as [string, string]));
-  return { endpoint: kv.S3_ENDPOINT!, accessKeyId: kv.S3_ACCESS_KEY_ID!, secretAccessKey: kv.S3_SECRET_ACCESS_KEY!, region: kv.S3_REGION ?? 'us-east-1' };
+  return parseRadosgwEnv(out);
 }
 
 /** Sets the AWS_* variables the way a user would, so the code under test finds the keys itself. */

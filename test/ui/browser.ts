@@ -1,6 +1,7 @@
 /** Shared by the browser tests of `clog ui`: the system Chromium (never a downloaded one) and the CLI server. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -41,4 +42,20 @@ export function lastUi(): ChildProcess {
 /** Kills the servers started by this test file. */
 export function stopAll(): void {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill();
+}
+
+/**
+ * Registers the hooks every browser test file needs: the system Chromium launched before its tests,
+ * closed after them with the `clog ui` servers they started. Returns the browser's getter.
+ */
+export function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    stopAll();
+  });
+  return () => browser!;
 }

@@ -8,29 +8,26 @@
  */
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, startUi, stopAll } from './browser.js';
+import type { Page } from 'playwright-core';
+import { startUi, useBrowser } from './browser.js';
 import { makeLog } from './make-log.js';
 
 const WRITE = process.env.UI_SCREENSHOTS === '1';
 const OUT = 'docs/ui';
 const FIXTURE = 'test/fixtures/spacetimedb-v1.2/clog';
 
-let browser: Browser;
+const browser = useBrowser();
 let generated: string;
 let generatedUrl: string;
 let fixtureUrl: string;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
   generated = makeLog(3000, 'clog-ui-shots-');
   generatedUrl = await startUi(generated);
   fixtureUrl = await startUi(FIXTURE);
   if (WRITE) fs.mkdirSync(OUT, { recursive: true });
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  stopAll();
   fs.rmSync(generated, { recursive: true, force: true });
 });
 
@@ -45,7 +42,7 @@ async function rendered(page: Page): Promise<string> {
 }
 
 async function open(url: string, hash: string): Promise<{ page: Page; text: string }> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+  const page = await browser().newPage({ viewport: { width: 1100, height: 700 } });
   await page.goto(`${url}/${hash}`);
   const text = await rendered(page);
   expect(await page.locator('main .error').count(), `${hash} shows an error`).toBe(0);
@@ -81,7 +78,7 @@ describe('clog ui views (screenshots with UI_SCREENSHOTS=1)', () => {
     ['rows', '#rows/message', 'table.rows', 'omg'],
   ] as const) {
     it(`${name} (${hash})`, async () => {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+      const page = await browser().newPage({ viewport: { width: 1100, height: 700 } });
       await page.goto(`${fixtureUrl}/${hash}`);
       await page.locator(`main ${ready}`).first().waitFor(); // a state may first show its build progress
       expect(await page.locator('main .error').count(), `${hash} shows an error`).toBe(0);

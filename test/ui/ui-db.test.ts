@@ -6,15 +6,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { type Json, SqliteReplay, decodedTransactions, rowToDisplayJson } from '../../src/api/replay.js';
 import { generateLog } from '../../bench/stdb-log.js';
-import { lastUi, launchBrowser, startUi, stopAll } from './browser.js';
+import { lastUi, startUi, useBrowser } from './browser.js';
 
 const V1 = 'test/fixtures/spacetimedb-v1.2/clog';
 const V2 = 'test/fixtures/spacetimedb-v2.6/clog';
-let browser: Browser;
+const browser = useBrowser();
 const temps: string[] = [];
 
 function tempDir(prefix: string): string {
@@ -66,12 +66,7 @@ async function shownColumn(page: Page, column: string, n: number): Promise<strin
   return page.locator(`table.rows tbody tr td:nth-child(${i + 1})`).allTextContents();
 }
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
 afterAll(async () => {
-  await browser?.close();
-  stopAll();
   for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -80,7 +75,7 @@ describe('clog ui database views', () => {
     it(`lists the tables of ${dir} with the library's row counts, each name a link to its rows`, async () => {
       const expected = await library(dir);
       const url = await startUi(dir);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       await page.goto(url);
       await page.click('nav >> text=Database');
       const shown = await shownTables(page);
@@ -96,7 +91,7 @@ describe('clog ui database views', () => {
     const expected = (await library(V1)).rows('message').map((r) => r.text);
     expect(expected.length).toBeGreaterThan(1);
     const url = await startUi(V1);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#database`);
     await page.locator('table.tables a', { hasText: /^message$/ }).click();
     expect(await shownColumn(page, 'text', expected.length)).toEqual(expected);
@@ -113,7 +108,7 @@ describe('clog ui database views', () => {
     expect(earlier.rows('message').length).toBeGreaterThan(0);
     expect(earlier.rows('message').length).toBeLessThan(head.rows('message').length);
     const url = await startUi(V1);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#rows/message`);
     expect(await shownColumn(page, 'text', head.rows('message').length)).toEqual(head.rows('message').map((r) => r.text));
     await page.fill('form.at input[name=at]', String(at));
@@ -140,7 +135,7 @@ describe('clog ui database views', () => {
     const tx = txs.find((t) => t.reducer === 'send_message')!;
     const inserted = tx.inserts.find((o) => o.table === 'message')!;
     const url = await startUi(V1);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#commits`);
     await page.locator(`tbody a[href="#commit/${tx.offset}"]`).click();
     await page.locator('h2', { hasText: `Commit holding transaction ${tx.offset}` }).waitFor();
@@ -163,7 +158,7 @@ describe('clog ui database views', () => {
     expect(matching.length).toBeGreaterThan(0);
     expect(matching.length).toBeLessThan(rows.length);
     const url = await startUi(V1);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#rows/message`);
     await shownColumn(page, 'text', rows.length);
     await page.fill('form.filter input[name=filter]', 'CLAY');
@@ -185,7 +180,7 @@ describe('clog ui database views', () => {
     const players = (await library(dir)).rows('player');
     expect(players.length).toBeGreaterThan(1000);
     const url = await startUi(dir);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#rows/player`);
     expect(await shownColumn(page, 'id', 100)).toEqual(players.slice(0, 100).map((r) => String(r.id)));
     await page.locator('a', { hasText: 'next page' }).click();
@@ -206,7 +201,7 @@ describe('clog ui database views', () => {
     const [early, head] = [await library(dir), await library(V1)];
     expect(early.lastOffset).toBe(3);
     const url = await startUi(dir);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#rows/message`);
     expect(await shownColumn(page, 'text', early.rows('message').length)).toEqual(early.rows('message').map((r) => r.text));
     fs.appendFileSync(seg, full.subarray(cut)); // what a writer appending commits 4..8 does
@@ -233,7 +228,7 @@ describe('clog ui database views', () => {
     expect((await fetch(`${url}/api/overview`)).status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect((await fetch(`${url}/api/database`)).status).toBe(202);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#database`);
     const shown = await shownTables(page);
     expect([shown.counts.player, shown.counts.event]).toEqual([contents.player.live, contents.event.live]);
@@ -249,7 +244,7 @@ describe('clog ui database views', () => {
     fs.writeFileSync(seg, bytes);
     const before = await library(V1, 0);
     const url = await startUi(dir);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#database`);
     const error = page.locator('.error').first();
     await error.waitFor();

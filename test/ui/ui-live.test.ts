@@ -11,25 +11,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { logInfo } from '../../src/api/ops.js';
 import { SseHub, type SseStream } from '../../src/server/ui-sse.js';
 import { OverviewCache } from '../../src/server/ui-watch.js';
-import { launchBrowser, startUi, startUiProcess, stopAll } from './browser.js';
+import { startUi, startUiProcess, useBrowser } from './browser.js';
 import { makeLog } from './make-log.js';
 
-let browser: Browser;
+const browser = useBrowser();
 const dirs: string[] = [];
 let bigLog: string; // 3000 commits over several segments
 
 beforeAll(async () => {
-  browser = await launchBrowser();
   bigLog = makeLog(3000);
   dirs.push(bigLog);
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  stopAll();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -41,7 +38,7 @@ async function offsetsShown(page: Page, table = 'main table'): Promise<number[]>
 
 /** A new page at `url/hash`, once its live stream has said the log's next offset is `next`. */
 async function openLive(url: string, hash: string, next: number): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   await page.goto(`${url}/${hash}`);
   await page.locator(`#live-status[data-next="${next}"]`).waitFor();
   return page;
@@ -121,7 +118,7 @@ describe('clog ui paging', () => {
     const overview = (await (await fetch(`${url}/api/overview`)).json()) as { totals: { segments: number; commits: number } };
     expect(overview.totals.commits).toBe(3000);
     expect(overview.totals.segments).toBeGreaterThanOrEqual(4);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/#commits/0`);
     await page.locator('main tbody tr').nth(49).waitFor();
     expect(await offsetsShown(page)).toEqual(range(0, 50));
@@ -162,7 +159,7 @@ describe('clog ui verify', () => {
 
   it('shows progress, then ok, on a good log of several segments', async () => {
     const url = await startUi(bigLog);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(url);
     const { progress, result } = await verify(page);
     expect(progress.some((t) => /^segment \d+ \(\d+ of \d+\), \d+ of \d+ bytes$/.test(t))).toBe(true);
@@ -180,7 +177,7 @@ describe('clog ui verify', () => {
     bytes[165_000] ^= 0xff; // inside the second commit (offset 1)
     fs.writeFileSync(seg, bytes);
     const url = await startUi(dir);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(url);
     const { result } = await verify(page);
     expect(result[0]).toMatch(/^damaged: \d+ problem\(s\), 1 good commits$/);
@@ -193,7 +190,7 @@ describe('clog ui chart', () => {
   it('draws one bar per segment, for commits and for bytes', async () => {
     const url = await startUi(bigLog);
     const info = (await (await fetch(`${url}/api/overview`)).json()) as { segments: { segment: number; commits: number; bytes: number }[] };
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(url);
     await page.locator('svg.chart').waitFor();
     expect(await page.locator('svg.chart rect.bar').count()).toBe(info.segments.length);

@@ -2,25 +2,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, startUi, stopAll } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { startUi, useBrowser } from './browser.js';
 
-let browser: Browser;
+const browser = useBrowser();
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 30_000);
-afterAll(async () => {
-  await browser?.close();
-  stopAll();
-});
 
 describe('clog ui', () => {
   for (const fixture of ['spacetimedb-v1.2', 'spacetimedb-v2.6']) {
     it(`shows the overview and commits of ${fixture}`, async () => {
       const url = await startUi(`test/fixtures/${fixture}/clog`);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       await page.goto(url);
       await page.locator('table').first().waitFor();
       expect(await page.locator('main').textContent()).toContain('00000000000000000000.stdb.log');
@@ -36,7 +28,7 @@ describe('clog ui', () => {
     const url = await startUi('test/fixtures/spacetimedb-v1.2/clog', ['--token', 's3cret']);
     expect((await fetch(`${url}/api/overview`)).status).toBe(401);
     expect((await fetch(`${url}/api/commits?limit=abc`, { headers: { authorization: 'Bearer s3cret' } })).status).toBe(400);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(`${url}/?token=s3cret`);
     await page.locator('table').first().waitFor();
     expect(await page.locator('main').textContent()).toContain('stdb.log');
@@ -52,7 +44,7 @@ describe('clog ui', () => {
     fs.writeFileSync(seg, bytes);
     try {
       const url = await startUi(dir);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       await page.goto(`${url}/#commits/0`);
       await page.locator('.error').first().waitFor();
       expect(await page.locator('tbody tr').count()).toBe(1);
