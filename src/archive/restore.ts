@@ -51,7 +51,7 @@ export async function restoreLog(source: S3Target, dir: string, options: Restore
   let written = 0;
   let nextTx = -1;
   const segs = manifest.segments;
-  const fetch = (i: number): Promise<FetchedSegment> | null => {
+  const download = (i: number): Promise<FetchedSegment> | null => {
     const seg = segs[i];
     if (seg === undefined) return null;
     const p = fetchSegment(client, source, seg, (n) => {
@@ -63,11 +63,11 @@ export async function restoreLog(source: S3Target, dir: string, options: Restore
   };
   // One segment is downloaded ahead while the current one is checked and written: the network and the
   // CPU overlap (at most two segments in memory).
-  let ahead = fetch(0);
+  let ahead = download(0);
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i]!;
     const { plain, compressedFile } = await ahead!;
-    ahead = fetch(i + 1);
+    ahead = download(i + 1);
     if (seg.size < SEGMENT_HEADER_LEN) throw new InvalidDataError(`archive segment ${seg.offset}: shorter than a segment header`);
     const version = decodeSegmentHeader(plain).logFormatVersion;
     if (nextTx !== -1 && seg.offset !== nextTx) throw new InvalidDataError(`archive segment ${seg.offset}: expected tx ${nextTx}`);

@@ -207,3 +207,10 @@ export function serveUntilSignal(server: import('node:http').Server): Promise<vo
     process.once('SIGTERM', stop);
   });
 }
+
+/** A `--port` value: 0..65535 written as plain digits (0 picks a free port); anything else is a usage error. */
+export function parsePort(raw: string): number {
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(port <= 65535)) throw new UsageError(`invalid port '${raw}'`);
+  return port;
+}

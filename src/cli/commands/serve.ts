@@ -1,7 +1,7 @@
 /** `clog serve <dir>`: the read-only HTTP server for mirroring. */
 import type { Command } from 'commander';
 import { LOG_SERVER_DEFAULTS, listen } from '../../server/http.js';
-import { UsageError, noteIfNoSegments, parseOffsetArg, serveUntilSignal } from '../output.js';
+import { UsageError, noteIfNoSegments, parseOffsetArg, parsePort, serveUntilSignal } from '../output.js';
 
 interface ServeFlags {
   host: string;
@@ -58,8 +58,7 @@ Examples:
   clog serve ./db/clog --max-streams 16 --stall-timeout 10000`,
     )
     .action(async (dir: string, opts: ServeFlags) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port '${opts.port}'`);
+      const port = parsePort(opts.port);
       const limits = {
         maxConnections: parseOffsetArg(opts.maxConnections, 'max-connections'),
         maxStreams: parseOffsetArg(opts.maxStreams, 'max-streams'),

@@ -1,7 +1,7 @@
 /** `clog ui <dir>`: the read-only web inspector. */
 import type { Command } from 'commander';
 import { listenUi } from '../../server/ui.js';
-import { UsageError, serveUntilSignal } from '../output.js';
+import { parsePort, serveUntilSignal } from '../output.js';
 
 export function registerUi(program: Command): void {
   program
@@ -12,8 +12,7 @@ export function registerUi(program: Command): void {
     .option('--port <port>', 'port (0 picks a free one)', '3001')
     .option('--token <token>', 'require "Authorization: Bearer <token>" (or ?token= on the page URL)')
     .action(async (dir: string, opts: { host: string; port: string; token?: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port '${opts.port}'`);
+      const port = parsePort(opts.port);
       const { server, url } = await listenUi({ dir, host: opts.host, port, token: opts.token });
       process.stdout.write(`listening on ${url}\n`);
       await serveUntilSignal(server);
